@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing Runnel needs, from Debian 12 packages.
+# Only calls apt when something is missing, so re-running it is fast.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config python3 git procps
+  libasio-dev libssl-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libisal-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  librdkafka-dev kcat
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,244 @@
+#include "common/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace runnel {
+namespace {
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+[[noreturn]] void invalid(const std::string& key, const std::string& value, const std::string& expected) {
+  throw ConfigError(fmt::format("invalid value '{}' for {}: expected {}", value, key, expected));
+}
+
+int64_t parse_int(const std::string& key, const std::string& value, int64_t min, int64_t max) {
+  int64_t result = 0;
+  const std::string text = trim(value);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), result);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || result < min || result > max) {
+    invalid(key, value, fmt::format("an integer in [{}, {}]", min, max));
+  }
+  return result;
+}
+
+bool parse_bool(const std::string& key, const std::string& value) {
+  std::string text = trim(value);
+  std::transform(text.begin(), text.end(), text.begin(), ::tolower);
+  if (text == "true") return true;
+  if (text == "false") return false;
+  invalid(key, value, "true or false");
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
+using Apply = std::function<void(BrokerConfig&, const std::string& key, const std::string& value)>;
+
+Apply int32_setting(int32_t BrokerConfig::*field, int64_t min, int64_t max = INT32_MAX) {
+  return [=](BrokerConfig& c, const std::string& k, const std::string& v) {
+    c.*field = static_cast<int32_t>(parse_int(k, v, min, max));
+  };
+}
+Apply int64_setting(int64_t BrokerConfig::*field, int64_t min, int64_t max = INT64_MAX) {
+  return [=](BrokerConfig& c, const std::string& k, const std::string& v) { c.*field = parse_int(k, v, min, max); };
+}
+Apply scaled_ms_setting(int64_t BrokerConfig::*field, int64_t unit_ms) {
+  return [=](BrokerConfig& c, const std::string& k, const std::string& v) {
+    c.*field = parse_int(k, v, 1, INT64_MAX / unit_ms) * unit_ms;
+  };
+}
+
+// Settings Runnel implements, with their validation.
+const std::map<std::string, Apply>& known_settings() {
+  static const std::map<std::string, Apply> settings = {
+      {"node.id", int32_setting(&BrokerConfig::node_id, 0)},
+      {"broker.id", int32_setting(&BrokerConfig::node_id, 0)},
+      {"listeners", [](BrokerConfig& c, const std::string& k, const std::string& v) { c.listeners = parse_listeners(k, v); }},
+      {"advertised.listeners",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.advertised_listeners = parse_listeners(k, v); }},
+      {"log.dirs",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         c.log_dirs = split_list(v);
+         if (c.log_dirs.empty()) invalid(k, v, "a comma-separated list of directories");
+       }},
+      {"log.dir",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         c.log_dirs = split_list(v);
+         if (c.log_dirs.size() != 1) invalid(k, v, "one directory");
+       }},
+      {"num.partitions", int32_setting(&BrokerConfig::num_partitions, 1, 100000)},
+      {"default.replication.factor",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         c.default_replication_factor = static_cast<int16_t>(parse_int(k, v, 1, INT16_MAX));
+       }},
+      {"auto.create.topics.enable",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.auto_create_topics_enable = parse_bool(k, v); }},
+      {"log.segment.bytes",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_segment_bytes = parse_int(k, v, 14, INT32_MAX); }},
+      {"log.roll.ms", int64_setting(&BrokerConfig::log_roll_ms, 1)},
+      {"log.roll.hours", scaled_ms_setting(&BrokerConfig::log_roll_ms, 3600 * 1000)},
+      {"log.index.interval.bytes", int32_setting(&BrokerConfig::log_index_interval_bytes, 0)},
+      {"log.index.size.max.bytes", int32_setting(&BrokerConfig::log_index_size_max_bytes, 4096)},
+      {"message.max.bytes", int32_setting(&BrokerConfig::message_max_bytes, 0)},
+      {"socket.request.max.bytes", int32_setting(&BrokerConfig::socket_request_max_bytes, 1)},
+      {"queued.max.request.bytes", int64_setting(&BrokerConfig::queued_max_request_bytes, -1)},
+      {"max.connections", int32_setting(&BrokerConfig::max_connections, 1)},
+      {"max.inflight.requests.per.connection", int32_setting(&BrokerConfig::max_inflight_requests_per_connection, 1, 10000)},
+      {"connections.max.idle.ms", int64_setting(&BrokerConfig::connections_max_idle_ms, 1)},
+      {"cluster.id", [](BrokerConfig& c, const std::string&, const std::string& v) { c.cluster_id = trim(v); }},
+      {"log.message.timestamp.type",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         const auto text = trim(v);
+         if (text != "CreateTime" && text != "LogAppendTime") invalid(k, v, "CreateTime or LogAppendTime");
+         c.log_append_time = text == "LogAppendTime";
+       }},
+      {"log.flush.interval.messages",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_flush_interval_messages = parse_int(k, v, 1, INT64_MAX); }},
+      {"log.flush.interval.ms",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_flush_interval_ms = parse_int(k, v, 0, INT64_MAX); }},
+  };
+  return settings;
+}
+
+// Kafka broker settings that an existing server.properties may carry and that
+// Runnel has no use for (yet): accepted with a one-line warning.
+const std::set<std::string>& ignored_kafka_settings() {
+  static const std::set<std::string> names = {
+      "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms",
+      "num.network.threads", "num.io.threads", "num.replica.fetchers", "background.threads",
+      "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
+      "offsets.topic.replication.factor", "offsets.topic.num.partitions", "offsets.retention.minutes",
+      "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
+      "log.retention.hours", "log.retention.minutes", "log.retention.ms", "log.retention.bytes",
+      "log.retention.check.interval.ms", "log.cleaner.enable", "log.cleanup.policy",
+      "group.initial.rebalance.delay.ms", "process.roles", "controller.quorum.voters",
+      "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
+      "min.insync.replicas", "unclean.leader.election.enable", "delete.topic.enable",
+      "replica.lag.time.max.ms", "log.flush.scheduler.interval.ms", "log.flush.offset.checkpoint.interval.ms",
+      "queued.max.requests", "request.timeout.ms", "compression.type", "auto.leader.rebalance.enable",
+      "controlled.shutdown.enable", "metadata.log.dir", "share.coordinator.state.topic.replication.factor",
+      "share.coordinator.state.topic.min.isr", "group.coordinator.rebalance.protocols", "log.preallocate",
+  };
+  return names;
+}
+
+}  // namespace
+
+std::string Listener::to_string() const { return fmt::format("{}://{}:{}", name, host, port); }
+
+std::vector<Listener> parse_listeners(const std::string& key, const std::string& text) {
+  std::vector<Listener> result;
+  for (const auto& item : split_list(text)) {
+    const auto scheme_end = item.find("://");
+    const auto colon = item.rfind(':');
+    if (scheme_end == std::string::npos || colon == std::string::npos || colon < scheme_end + 3) {
+      invalid(key, text, "a list like PLAINTEXT://host:port");
+    }
+    Listener listener;
+    listener.name = item.substr(0, scheme_end);
+    listener.host = item.substr(scheme_end + 3, colon - scheme_end - 3);
+    if (listener.host.size() >= 2 && listener.host.front() == '[' && listener.host.back() == ']') {
+      listener.host = listener.host.substr(1, listener.host.size() - 2);
+    }
+    listener.port = static_cast<uint16_t>(parse_int(key, item.substr(colon + 1), 0, 65535));
+    if (listener.name != "PLAINTEXT") invalid(key, text, "PLAINTEXT listeners (TLS and SASL are not supported yet)");
+    result.push_back(listener);
+  }
+  if (result.empty()) invalid(key, text, "at least one listener like PLAINTEXT://host:port");
+  return result;
+}
+
+void ConfigLoader::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("cannot read config file {}", path));
+  sources_.push_back(path);
+  std::string line, pending;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    std::string text = trim(line);
+    if (pending.empty() && (text.empty() || text[0] == '#' || text[0] == '!')) continue;
+    // A trailing backslash continues the value on the next line (Java properties).
+    if (!text.empty() && text.back() == '\\') {
+      pending += text.substr(0, text.size() - 1);
+      continue;
+    }
+    text = pending + text;
+    pending.clear();
+    const auto eq = text.find_first_of("=:");
+    if (eq == std::string::npos) {
+      throw ConfigError(fmt::format("{}:{}: expected key=value, got '{}'", path, line_number, text));
+    }
+    set(trim(text.substr(0, eq)), trim(text.substr(eq + 1)), fmt::format("{}:{}", path, line_number));
+  }
+}
+
+void ConfigLoader::set_override(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(fmt::format("--set expects key=value, got '{}'", assignment));
+  }
+  if (std::find(sources_.begin(), sources_.end(), "--set") == sources_.end()) sources_.push_back("--set");
+  set(trim(assignment.substr(0, eq)), trim(assignment.substr(eq + 1)), "--set");
+}
+
+void ConfigLoader::set(const std::string& key, const std::string& value, const std::string& origin) {
+  if (!known_settings().contains(key)) {
+    if (ignored_kafka_settings().contains(key)) {
+      warnings_.push_back(fmt::format("ignoring Kafka setting {} ({}): not used by Runnel", key, origin));
+      return;
+    }
+    throw ConfigError(fmt::format("unknown setting '{}' ({})", key, origin));
+  }
+  values_[key] = Entry{value, origin};
+}
+
+BrokerConfig ConfigLoader::build() const {
+  BrokerConfig config;
+  // log.dir is applied before log.dirs so that log.dirs wins when both are given, as in Kafka.
+  std::vector<std::pair<std::string, Entry>> ordered(values_.begin(), values_.end());
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    return (a.first == "log.dir" ? 0 : 1) < (b.first == "log.dir" ? 0 : 1);
+  });
+  for (const auto& [key, entry] : ordered) known_settings().at(key)(config, key, entry.value);
+  if (values_.contains("broker.id") && values_.contains("node.id") &&
+      values_.at("broker.id").value != values_.at("node.id").value) {
+    throw ConfigError("broker.id and node.id are both set and differ");
+  }
+  if (config.message_max_bytes > config.socket_request_max_bytes) {
+    throw ConfigError("invalid value for message.max.bytes: larger than socket.request.max.bytes");
+  }
+  for (const auto& listener : config.effective_advertised_listeners()) {
+    if (listener.port == 0 && !config.advertised_listeners.empty()) {
+      throw ConfigError("invalid value for advertised.listeners: port 0 cannot be advertised");
+    }
+  }
+  if (!sources_.empty()) {
+    config.source.clear();
+    for (const auto& s : sources_) config.source += (config.source.empty() ? "" : " + ") + s;
+  }
+  return config;
+}
+
+}  // namespace runnel

@@ -1,0 +1,85 @@
+#pragma once
+// Broker configuration: Kafka's `server.properties` names, read from a file and
+// `--set key=value` overrides. Invalid values stop startup with one clear line.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace runnel {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Listener {
+  std::string name;  // e.g. PLAINTEXT
+  std::string host;  // empty means all interfaces
+  uint16_t port = 0;
+  std::string to_string() const;
+};
+
+struct BrokerConfig {
+  int32_t node_id = 0;
+  std::vector<Listener> listeners{{"PLAINTEXT", "127.0.0.1", 9092}};
+  std::vector<Listener> advertised_listeners;  // empty: same as listeners
+  std::vector<std::string> log_dirs{"./runnel-data"};
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  bool auto_create_topics_enable = true;
+  int64_t log_segment_bytes = 1LL << 30;
+  int64_t log_roll_ms = 168LL * 3600 * 1000;
+  int32_t log_index_interval_bytes = 4096;
+  int32_t log_index_size_max_bytes = 10 << 20;
+  int32_t message_max_bytes = 1048588;
+  int32_t socket_request_max_bytes = 104857600;
+  int64_t queued_max_request_bytes = 256LL << 20;
+  int32_t max_inflight_requests_per_connection = 64;
+  int32_t max_connections = 10000;
+  int64_t connections_max_idle_ms = 600000;
+  bool log_append_time = false;  // log.message.timestamp.type=LogAppendTime
+  // Kafka's flush policy. Unset (the default): every acks=1/all write is fsynced
+  // before it is acknowledged. Set: acks=1 is answered after the write reaches
+  // the page cache and fsync follows the interval, as in Kafka.
+  std::optional<int64_t> log_flush_interval_messages;
+  std::optional<int64_t> log_flush_interval_ms;
+  std::string cluster_id = "runnel-cluster";
+
+  // Where the values came from, for the startup banner.
+  std::string source = "defaults";
+
+  const std::vector<Listener>& effective_advertised_listeners() const {
+    return advertised_listeners.empty() ? listeners : advertised_listeners;
+  }
+};
+
+class ConfigLoader {
+ public:
+  // Reads a server.properties-style file: key=value lines, '#' or '!' comments.
+  void load_file(const std::string& path);
+  // One "key=value" override (as given to --set).
+  void set_override(const std::string& assignment);
+  void set(const std::string& key, const std::string& value, const std::string& origin);
+
+  // Validates and returns the config; throws ConfigError naming the setting.
+  BrokerConfig build() const;
+  // Kafka settings that Runnel accepts but does not use.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::string origin;
+  };
+  std::map<std::string, Entry> values_;
+  std::vector<std::string> warnings_;
+  std::vector<std::string> sources_;
+};
+
+// Parsing helpers shared by the config and the CLI.
+std::vector<Listener> parse_listeners(const std::string& key, const std::string& text);
+
+}  // namespace runnel

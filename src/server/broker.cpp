@@ -1,0 +1,119 @@
+#include "server/broker.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+namespace runnel::server {
+namespace {
+
+storage::LogConfig log_config_from(const BrokerConfig& config) {
+  storage::LogConfig log_config;
+  log_config.segment_bytes = config.log_segment_bytes;
+  log_config.segment_ms = config.log_roll_ms;
+  log_config.index_interval_bytes = config.log_index_interval_bytes;
+  log_config.segment_index_bytes = config.log_index_size_max_bytes;
+  log_config.max_message_bytes = config.message_max_bytes;
+  log_config.log_append_time = config.log_append_time;
+  return log_config;
+}
+
+std::string join_listeners(const std::vector<Listener>& listeners) {
+  std::string text;
+  for (const auto& l : listeners) text += (text.empty() ? "" : ",") + l.to_string();
+  return text;
+}
+
+}  // namespace
+
+Broker::Broker(BrokerConfig config)
+    : config_(std::move(config)),
+      logs_(std::make_unique<storage::LogManager>()),
+      topics_(config_, *logs_),
+      context_{config_, io_, topics_, flusher_, watchers_},
+      signals_(io_, SIGINT, SIGTERM) {
+  if (const auto ec = logs_->open(config_.log_dirs, log_config_from(config_))) {
+    throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
+                             ec.message());
+  }
+  for (const auto& listener : config_.listeners) {
+    asio::ip::tcp::endpoint endpoint;
+    try {
+      const auto address = listener.host.empty() ? asio::ip::address_v4::any() : asio::ip::make_address(listener.host);
+      endpoint = asio::ip::tcp::endpoint(address, listener.port);
+    } catch (const std::exception&) {
+      throw std::runtime_error("listeners: '" + listener.host + "' is not an IP address");
+    }
+    asio::ip::tcp::acceptor acceptor(io_);
+    asio::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("cannot listen on " + listener.to_string() + ": " + ec.message());
+    acceptors_.push_back(std::move(acceptor));
+  }
+}
+
+Broker::~Broker() = default;
+
+void Broker::run() {
+  spdlog::info("runnel {} node {} listening on {} (advertised {}), data in {}, config from {}", RUNNEL_VERSION,
+               config_.node_id, join_listeners(config_.listeners),
+               join_listeners(config_.effective_advertised_listeners()), fmt::join(config_.log_dirs, ","),
+               config_.source);
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
+  }
+  signals_.async_wait([this](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", signal);
+    shutdown();
+  });
+  io_.run();
+  flusher_.stop();
+  logs_->shutdown();
+  spdlog::info("shutdown complete");
+}
+
+void Broker::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& acceptor : acceptors_) {
+    asio::error_code ec;
+    acceptor.close(ec);
+  }
+  auto connections = connections_;
+  for (auto& [raw, weak] : connections) {
+    if (auto connection = weak.lock()) connection->close();
+  }
+  io_.stop();
+}
+
+asio::awaitable<void> Broker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+  while (!stopping_) {
+    asio::error_code ec;
+    auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      // Out of file descriptors and the like: log, back off briefly, keep serving.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (static_cast<int32_t>(connections_.size()) >= config_.max_connections) {
+      spdlog::warn("refusing connection: max.connections={} reached", config_.max_connections);
+      socket.close(ec);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(std::move(socket), context_,
+                                                   [this](Connection* closed) { connections_.erase(closed); });
+    connections_.emplace(connection.get(), connection);
+    connection->start();
+  }
+}
+
+}  // namespace runnel::server

@@ -1,0 +1,48 @@
+#pragma once
+// The single-node broker: listeners, connections, storage and the flusher,
+// all driven by one event loop; fsync runs on the flusher's own thread.
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+
+#include "common/config.h"
+#include "server/broker_context.h"
+#include "server/connection.h"
+#include "server/partition_watchers.h"
+#include "server/topic_registry.h"
+#include "storage/flusher.h"
+#include "storage/log_manager.h"
+
+namespace runnel::server {
+
+class Broker {
+ public:
+  explicit Broker(BrokerConfig config);
+  ~Broker();
+
+  // Serves until SIGTERM/SIGINT, then shuts down cleanly.
+  void run();
+
+ private:
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  void shutdown();
+
+  BrokerConfig config_;
+  asio::io_context io_{1};
+  std::unique_ptr<storage::LogManager> logs_;
+  storage::Flusher flusher_;
+  TopicRegistry topics_;
+  PartitionWatchers watchers_;
+  BrokerContext context_;
+  std::vector<asio::ip::tcp::acceptor> acceptors_;
+  asio::signal_set signals_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
+  bool stopping_ = false;
+};
+
+}  // namespace runnel::server

@@ -1,0 +1,21 @@
+#pragma once
+// What request handlers share: the config, the event loop, storage and the
+// wake-up registry. Owned by the Broker; handlers only borrow it.
+#include <asio/io_context.hpp>
+
+#include "common/config.h"
+#include "server/partition_watchers.h"
+#include "server/topic_registry.h"
+#include "storage/flusher.h"
+
+namespace runnel::server {
+
+struct BrokerContext {
+  const BrokerConfig& config;
+  asio::io_context& io;
+  TopicRegistry& topics;
+  storage::Flusher& flusher;
+  PartitionWatchers& watchers;
+};
+
+}  // namespace runnel::server

@@ -1,0 +1,192 @@
+#include "server/connection.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "protocol/api_info.h"
+#include "protocol/messages/headers.h"
+#include "server/api_handlers.h"
+#include "server/response_frame.h"
+
+namespace runnel::server {
+namespace {
+
+constexpr int16_t kApiVersionsKey = 18;
+
+int32_t read_be32(const uint8_t* p) {
+  return static_cast<int32_t>((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]));
+}
+int16_t read_be16(const uint8_t* p) { return static_cast<int16_t>((uint16_t(p[0]) << 8) | uint16_t(p[1])); }
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::function<void(Connection*)> on_closed)
+    : socket_(std::move(socket)),
+      broker_(broker),
+      on_closed_(std::move(on_closed)),
+      response_ready_(socket_.get_executor()),
+      slot_free_(socket_.get_executor()),
+      idle_timer_(socket_.get_executor()) {
+  asio::error_code ec;
+  const auto endpoint = socket_.remote_endpoint(ec);
+  peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  last_activity_ = std::chrono::steady_clock::now();
+}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->idle_watchdog(); }, asio::detached);
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  idle_timer_.cancel();
+  response_ready_.notify();
+  slot_free_.notify();
+  if (on_closed_) on_closed_(this);
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  const int32_t max_request = broker_.config.socket_request_max_bytes;
+  const int max_inflight = broker_.config.max_inflight_requests_per_connection;
+  try {
+    while (!closed_) {
+      uint8_t size_bytes[4];
+      co_await asio::async_read(socket_, asio::buffer(size_bytes), asio::use_awaitable);
+      last_activity_ = std::chrono::steady_clock::now();
+      const int32_t size = read_be32(size_bytes);
+      // Smallest valid request: api key, version and correlation id.
+      if (size < 8 || size > max_request) {
+        spdlog::debug("closing {}: request size {} outside [8, {}]", peer_, size, max_request);
+        break;
+      }
+      std::vector<uint8_t> frame(static_cast<size_t>(size));
+      co_await asio::async_read(socket_, asio::buffer(frame), asio::use_awaitable);
+      last_activity_ = std::chrono::steady_clock::now();
+      while (inflight_ >= max_inflight && !closed_) co_await slot_free_.wait();
+      if (closed_) break;
+      ++inflight_;
+      asio::co_spawn(socket_.get_executor(), process(next_sequence_++, std::move(frame)), asio::detached);
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("connection {} read ended: {}", peer_, e.what());
+  }
+  close();
+}
+
+asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t> frame) {
+  auto self = shared_from_this();
+  const int16_t api_key = read_be16(frame.data());
+  const int16_t api_version = read_be16(frame.data() + 2);
+  const int32_t correlation_id = read_be32(frame.data() + 4);
+  const ApiHandler* handler = find_api_handler(api_key);
+  if (handler == nullptr) {
+    spdlog::debug("closing {}: unknown api key {}", peer_, api_key);
+    close();
+    co_return;
+  }
+  if (api_version < handler->min_version || api_version > handler->max_version) {
+    if (api_key == kApiVersionsKey) {
+      // Clients probe with their newest ApiVersions; the v0-format answer with
+      // UNSUPPORTED_VERSION tells them our ranges so they can retry lower.
+      complete(sequence, unsupported_api_versions_frame(correlation_id));
+    } else {
+      spdlog::debug("closing {}: api {} version {} not supported", peer_, api_key, api_version);
+      close();
+    }
+    co_return;
+  }
+  std::optional<std::vector<uint8_t>> response;
+  try {
+    protocol::Reader reader(frame);
+    RequestContext context;
+    context.header.decode(reader, protocol::request_header_version(api_key, api_version));
+    context.body = std::span<uint8_t>(frame).subspan(reader.position());
+    co_await handler->handle(broker_, context);
+    if (context.send_response) {
+      response = build_response_frame(context.header, context.response_body);
+    }
+  } catch (const protocol::DecodeError& e) {
+    spdlog::debug("closing {}: malformed api {} v{} request: {}", peer_, api_key, api_version, e.what());
+    close();
+    co_return;
+  } catch (const std::exception& e) {
+    spdlog::error("closing {}: api {} v{} failed: {}", peer_, api_key, api_version, e.what());
+    close();
+    co_return;
+  }
+  complete(sequence, std::move(response));
+}
+
+void Connection::complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response) {
+  if (closed_) return;
+  ready_.emplace(sequence, std::move(response));
+  response_ready_.notify();
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  std::vector<std::vector<uint8_t>> batch;
+  std::vector<asio::const_buffer> buffers;
+  try {
+    while (!closed_) {
+      batch.clear();
+      buffers.clear();
+      // Gather every response that is next in order, then write them in one call.
+      int consumed = 0;
+      for (auto it = ready_.begin(); it != ready_.end() && it->first == next_to_write_; it = ready_.erase(it)) {
+        ++next_to_write_;
+        ++consumed;
+        if (it->second) batch.push_back(std::move(*it->second));
+      }
+      if (!batch.empty()) {
+        for (const auto& frame : batch) buffers.emplace_back(asio::buffer(frame));
+        co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+        last_activity_ = std::chrono::steady_clock::now();
+      }
+      if (consumed > 0) {
+        // Only now do the requests stop counting against the in-flight limit, so
+        // a client that does not read its responses is not read from either.
+        inflight_ -= consumed;
+        slot_free_.notify();
+        continue;
+      }
+      co_await response_ready_.wait();
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("connection {} write ended: {}", peer_, e.what());
+  }
+  close();
+}
+
+asio::awaitable<void> Connection::idle_watchdog() {
+  auto self = shared_from_this();
+  const auto idle = std::chrono::milliseconds(broker_.config.connections_max_idle_ms);
+  while (!closed_) {
+    // Requests in flight (a long-poll, an fsync wait) count as activity.
+    if (inflight_ > 0) last_activity_ = std::chrono::steady_clock::now();
+    idle_timer_.expires_at(last_activity_ + idle);
+    asio::error_code ec;
+    co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (closed_) break;
+    if (std::chrono::steady_clock::now() - last_activity_ >= idle) {
+      spdlog::debug("closing idle connection {}", peer_);
+      close();
+    }
+  }
+}
+
+}  // namespace runnel::server

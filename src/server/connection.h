@@ -1,0 +1,55 @@
+#pragma once
+// One client connection: reads size-prefixed Kafka frames, runs each request's
+// handler concurrently (requests may be pipelined), and writes the responses
+// strictly in request order. The number of requests in flight is bounded, so a
+// client that never reads its responses stops being read from (back-pressure).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "server/async_event.h"
+#include "server/broker_context.h"
+
+namespace runnel::server {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::function<void(Connection*)> on_closed);
+  ~Connection();
+
+  void start();
+  void close();
+  bool closed() const { return closed_; }
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  asio::awaitable<void> idle_watchdog();
+  asio::awaitable<void> process(uint64_t sequence, std::vector<uint8_t> frame);
+  void complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response);
+
+  asio::ip::tcp::socket socket_;
+  BrokerContext& broker_;
+  std::function<void(Connection*)> on_closed_;
+  std::string peer_;
+  bool closed_ = false;
+
+  uint64_t next_sequence_ = 0;
+  uint64_t next_to_write_ = 0;
+  int inflight_ = 0;
+  std::map<uint64_t, std::optional<std::vector<uint8_t>>> ready_;
+  AsyncEvent response_ready_;
+  AsyncEvent slot_free_;
+  asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace runnel::server
