@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "common/topic_config.h"
+
 namespace runnel {
 namespace {
 
@@ -117,6 +119,14 @@ const std::map<std::string, Apply>& known_settings() {
        [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_flush_interval_messages = parse_int(k, v, 1, INT64_MAX); }},
       {"log.flush.interval.ms",
        [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_flush_interval_ms = parse_int(k, v, 0, INT64_MAX); }},
+      {"offsets.topic.num.partitions", int32_setting(&BrokerConfig::offsets_topic_num_partitions, 1, 100000)},
+      {"offsets.retention.minutes", scaled_ms_setting(&BrokerConfig::offsets_retention_ms, 60 * 1000)},
+      {"offsets.retention.check.interval.ms", int64_setting(&BrokerConfig::offsets_retention_check_interval_ms, 1)},
+      {"offset.metadata.max.bytes", int32_setting(&BrokerConfig::offset_metadata_max_bytes, 0)},
+      {"group.initial.rebalance.delay.ms", int32_setting(&BrokerConfig::group_initial_rebalance_delay_ms, 0)},
+      {"group.min.session.timeout.ms", int32_setting(&BrokerConfig::group_min_session_timeout_ms, 0)},
+      {"group.max.session.timeout.ms", int32_setting(&BrokerConfig::group_max_session_timeout_ms, 0)},
+      {"group.max.size", int32_setting(&BrokerConfig::group_max_size, 1)},
   };
   return settings;
 }
@@ -128,17 +138,15 @@ const std::set<std::string>& ignored_kafka_settings() {
       "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms",
       "num.network.threads", "num.io.threads", "num.replica.fetchers", "background.threads",
       "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
-      "offsets.topic.replication.factor", "offsets.topic.num.partitions", "offsets.retention.minutes",
+      "offsets.topic.replication.factor",
       "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
-      "log.retention.hours", "log.retention.minutes", "log.retention.ms", "log.retention.bytes",
-      "log.retention.check.interval.ms", "log.cleaner.enable", "log.cleanup.policy",
-      "group.initial.rebalance.delay.ms", "process.roles", "controller.quorum.voters",
+      "log.retention.check.interval.ms", "log.cleaner.enable", "process.roles", "controller.quorum.voters",
       "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
-      "min.insync.replicas", "unclean.leader.election.enable", "delete.topic.enable",
+      "delete.topic.enable",
       "replica.lag.time.max.ms", "log.flush.scheduler.interval.ms", "log.flush.offset.checkpoint.interval.ms",
-      "queued.max.requests", "request.timeout.ms", "compression.type", "auto.leader.rebalance.enable",
+      "queued.max.requests", "request.timeout.ms", "auto.leader.rebalance.enable",
       "controlled.shutdown.enable", "metadata.log.dir", "share.coordinator.state.topic.replication.factor",
-      "share.coordinator.state.topic.min.isr", "group.coordinator.rebalance.protocols", "log.preallocate",
+      "share.coordinator.state.topic.min.isr", "group.coordinator.rebalance.protocols", 
   };
   return names;
 }
@@ -204,7 +212,7 @@ void ConfigLoader::set_override(const std::string& assignment) {
 }
 
 void ConfigLoader::set(const std::string& key, const std::string& value, const std::string& origin) {
-  if (!known_settings().contains(key)) {
+  if (!known_settings().contains(key) && !find_topic_config_by_synonym(key)) {
     if (ignored_kafka_settings().contains(key)) {
       warnings_.push_back(fmt::format("ignoring Kafka setting {} ({}): not used by Runnel", key, origin));
       return;
@@ -221,13 +229,25 @@ BrokerConfig ConfigLoader::build() const {
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
     return (a.first == "log.dir" ? 0 : 1) < (b.first == "log.dir" ? 0 : 1);
   });
-  for (const auto& [key, entry] : ordered) known_settings().at(key)(config, key, entry.value);
+  for (const auto& [key, entry] : ordered) {
+    if (auto it = known_settings().find(key); it != known_settings().end()) it->second(config, key, entry.value);
+    // Broker defaults of topic configs are validated by the topic config's own rules.
+    if (const auto* topic_config = find_topic_config_by_synonym(key)) {
+      if (auto error = validate_topic_config(topic_config->name, entry.value)) {
+        throw ConfigError(fmt::format("invalid value '{}' for {}: {}", entry.value, key, *error));
+      }
+    }
+    config.explicit_settings[key] = entry.value;
+  }
   if (values_.contains("broker.id") && values_.contains("node.id") &&
       values_.at("broker.id").value != values_.at("node.id").value) {
     throw ConfigError("broker.id and node.id are both set and differ");
   }
   if (config.message_max_bytes > config.socket_request_max_bytes) {
     throw ConfigError("invalid value for message.max.bytes: larger than socket.request.max.bytes");
+  }
+  if (config.group_min_session_timeout_ms > config.group_max_session_timeout_ms) {
+    throw ConfigError("invalid value for group.min.session.timeout.ms: larger than group.max.session.timeout.ms");
   }
   for (const auto& listener : config.effective_advertised_listeners()) {
     if (listener.port == 0 && !config.advertised_listeners.empty()) {

@@ -47,6 +47,19 @@ struct BrokerConfig {
   std::optional<int64_t> log_flush_interval_messages;
   std::optional<int64_t> log_flush_interval_ms;
   std::string cluster_id = "runnel-cluster";
+  // Group coordinator (Kafka's names and defaults).
+  int32_t offsets_topic_num_partitions = 50;
+  int64_t offsets_retention_ms = 10080LL * 60 * 1000;  // offsets.retention.minutes
+  int64_t offsets_retention_check_interval_ms = 600000;
+  int32_t offset_metadata_max_bytes = 4096;
+  int32_t group_initial_rebalance_delay_ms = 3000;
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
+  int32_t group_max_size = INT32_MAX;
+
+  // Every setting given explicitly (file or --set), raw; topic-config defaults
+  // come from these (e.g. log.retention.hours is retention.ms's default).
+  std::map<std::string, std::string> explicit_settings;
 
   // Where the values came from, for the startup banner.
   std::string source = "defaults";

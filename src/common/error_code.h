@@ -87,6 +87,7 @@ enum class ErrorCode : int16_t {
   kUnknownTopicId = 100,
   kInconsistentTopicId = 103,
   kProducerFenced = 90,
+  kMismatchedEndpointType = 114,
 };
 
 constexpr int16_t to_wire(ErrorCode code) { return static_cast<int16_t>(code); }

@@ -29,5 +29,27 @@ asio::awaitable<void> handle_metadata(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_produce(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_fetch(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_list_offsets(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_create_topics(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_delete_topics(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_delete_records(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_offset_for_leader_epoch(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_describe_configs(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_alter_configs(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_describe_log_dirs(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_create_partitions(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_incremental_alter_configs(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_describe_cluster(BrokerContext&, RequestContext&);
+// Group coordinator APIs.
+asio::awaitable<void> handle_offset_commit(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_offset_fetch(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_find_coordinator(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_join_group(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_heartbeat(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_leave_group(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_sync_group(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_describe_groups(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_list_groups(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_delete_groups(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_offset_delete(BrokerContext&, RequestContext&);
 
 }  // namespace runnel::server

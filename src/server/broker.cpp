@@ -6,6 +6,8 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "server/clock.h"
+
 namespace runnel::server {
 namespace {
 
@@ -20,6 +22,18 @@ storage::LogConfig log_config_from(const BrokerConfig& config) {
   return log_config;
 }
 
+coordinator::GroupCoordinatorConfig group_config_from(const BrokerConfig& config) {
+  coordinator::GroupCoordinatorConfig c;
+  c.min_session_timeout_ms = config.group_min_session_timeout_ms;
+  c.max_session_timeout_ms = config.group_max_session_timeout_ms;
+  c.max_group_size = config.group_max_size;
+  c.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms;
+  c.offsets_retention_ms = config.offsets_retention_ms;
+  c.retention_check_interval_ms = config.offsets_retention_check_interval_ms;
+  c.offset_metadata_max_bytes = config.offset_metadata_max_bytes;
+  return c;
+}
+
 std::string join_listeners(const std::vector<Listener>& listeners) {
   std::string text;
   for (const auto& l : listeners) text += (text.empty() ? "" : ",") + l.to_string();
@@ -32,12 +46,17 @@ Broker::Broker(BrokerConfig config)
     : config_(std::move(config)),
       logs_(std::make_unique<storage::LogManager>()),
       topics_(config_, *logs_),
-      context_{config_, io_, topics_, flusher_, watchers_},
+      group_timers_(io_.get_executor()),
+      offsets_log_(flusher_, io_.get_executor(), [] { return wall_clock_ms(); }),
+      groups_(group_config_from(config_), group_timers_, offsets_log_),
+      context_{config_, io_, topics_, flusher_, watchers_, groups_},
       signals_(io_, SIGINT, SIGTERM) {
   if (const auto ec = logs_->open(config_.log_dirs, log_config_from(config_))) {
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
                              ec.message());
   }
+  topics_.load();
+  load_groups();
   for (const auto& listener : config_.listeners) {
     asio::ip::tcp::endpoint endpoint;
     try {
@@ -72,6 +91,7 @@ void Broker::run() {
     spdlog::info("received signal {}, shutting down", signal);
     shutdown();
   });
+  groups_.start();
   io_.run();
   flusher_.stop();
   logs_->shutdown();
@@ -81,6 +101,7 @@ void Broker::run() {
 void Broker::shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  groups_.shutdown();
   for (auto& acceptor : acceptors_) {
     asio::error_code ec;
     acceptor.close(ec);
@@ -90,6 +111,44 @@ void Broker::shutdown() {
     if (auto connection = weak.lock()) connection->close();
   }
   io_.stop();
+}
+
+void Broker::load_groups() {
+  // Kafka creates its offsets topic on first use; creating it at startup means
+  // the coordinator is complete before the first client arrives. Compacted, as in
+  // Kafka, with its 100 MiB segments; an existing topic keeps its partition count,
+  // which decides where each group lives.
+  using coordinator::kOffsetsTopic;
+  if (!topics_.find(kOffsetsTopic)) {
+    const auto result = topics_.create_topic(kOffsetsTopic, config_.offsets_topic_num_partitions,
+                                             {{"cleanup.policy", "compact"}, {"segment.bytes", "104857600"}}, nullptr);
+    if (!result.ok()) throw std::runtime_error(std::string("cannot create ") + kOffsetsTopic + ": " + result.message);
+  }
+  const auto info = topics_.find(kOffsetsTopic);
+  if (!info) throw std::runtime_error(std::string("cannot open ") + kOffsetsTopic);
+  std::vector<std::shared_ptr<storage::Log>> logs;
+  for (int32_t p = 0; p < info->partitions; ++p) {
+    auto log = topics_.log(kOffsetsTopic, p);
+    if (!log) throw std::runtime_error(fmt::format("cannot open {}-{}", kOffsetsTopic, p));
+    logs.push_back(std::move(log));
+  }
+  offsets_log_.open(logs);
+  offsets_log_.set_on_durable([this](int32_t partition) { watchers_.notify(kOffsetsTopic, partition); });
+
+  // Every group and offset is back in memory before the first request is served.
+  const auto started = std::chrono::steady_clock::now();
+  coordinator::ReplayStats total;
+  for (int32_t p = 0; p < info->partitions; ++p) {
+    const auto stats = coordinator::OffsetsLog::replay(*logs[static_cast<size_t>(p)], p,
+                                                       [this](const coordinator::LogRecord& r) { groups_.replay(r); });
+    total.batches += stats.batches;
+    total.records += stats.records;
+    total.skipped_batches += stats.skipped_batches;
+  }
+  groups_.finish_loading();
+  spdlog::info("{}: replayed {} records from {} batches ({} skipped) of {} partitions in {} ms", kOffsetsTopic,
+               total.records, total.batches, total.skipped_batches, info->partitions,
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
 }
 
 asio::awaitable<void> Broker::accept_loop(asio::ip::tcp::acceptor& acceptor) {

@@ -11,6 +11,9 @@
 #include <asio/signal_set.hpp>
 
 #include "common/config.h"
+#include "coordinator/asio_timer_service.h"
+#include "coordinator/group_coordinator.h"
+#include "coordinator/offsets_log.h"
 #include "server/broker_context.h"
 #include "server/connection.h"
 #include "server/partition_watchers.h"
@@ -31,6 +34,8 @@ class Broker {
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
   void shutdown();
+  // Creates __consumer_offsets if missing and replays it into the group coordinator.
+  void load_groups();
 
   BrokerConfig config_;
   asio::io_context io_{1};
@@ -38,6 +43,9 @@ class Broker {
   storage::Flusher flusher_;
   TopicRegistry topics_;
   PartitionWatchers watchers_;
+  coordinator::AsioTimerService group_timers_;
+  coordinator::OffsetsLog offsets_log_;
+  coordinator::GroupCoordinator groups_;
   BrokerContext context_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   asio::signal_set signals_;

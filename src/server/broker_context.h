@@ -4,6 +4,7 @@
 #include <asio/io_context.hpp>
 
 #include "common/config.h"
+#include "coordinator/group_coordinator.h"
 #include "server/partition_watchers.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
@@ -16,6 +17,7 @@ struct BrokerContext {
   TopicRegistry& topics;
   storage::Flusher& flusher;
   PartitionWatchers& watchers;
+  coordinator::GroupCoordinator& groups;
 };
 
 }  // namespace runnel::server

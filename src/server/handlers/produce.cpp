@@ -5,6 +5,7 @@
 
 #include <asio/post.hpp>
 
+#include "coordinator/internal_topics.h"
 #include "protocol/messages/produce.h"
 #include "server/api_handlers.h"
 #include "server/clock.h"
@@ -50,6 +51,9 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
       topic_error = ErrorCode::kInvalidRequiredAcks;
     } else if (request.transactional_id) {
       topic_error = ErrorCode::kTransactionalIdAuthorizationFailed;
+    } else if (coordinator::is_internal_topic(topic_data.name)) {
+      // Only the coordinators write internal topics (Kafka: "Cannot append to internal topic").
+      topic_error = ErrorCode::kInvalidTopicException;
     } else {
       topic_error = broker.topics.find_or_create(topic_data.name, broker.config.auto_create_topics_enable).first;
     }

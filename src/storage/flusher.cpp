@@ -1,0 +1,77 @@
+#include "storage/flusher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "storage/log.h"
+
+namespace runnel::storage {
+
+Flusher::Flusher(size_t max_pending) : max_pending_(std::max<size_t>(max_pending, 1)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+Flusher::~Flusher() { stop(); }
+
+void Flusher::request(std::shared_ptr<Log> log, int64_t target_offset, Callback done) {
+  std::unique_lock lock(mu_);
+  space_cv_.wait(lock, [this] { return stopping_ || pending_.size() < max_pending_; });
+  if (stopping_) {
+    lock.unlock();
+    done(log->high_watermark(), ErrorCode::kKafkaStorageError);
+    return;
+  }
+  pending_.push_back(Request{std::move(log), target_offset, std::move(done)});
+  work_cv_.notify_one();
+}
+
+void Flusher::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  space_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Flusher::flush_calls() const {
+  std::lock_guard lock(mu_);
+  return flush_calls_;
+}
+
+void Flusher::run() {
+  std::vector<Request> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping and drained
+      batch.swap(pending_);          // take everything that queued up during the last fsync
+    }
+    space_cv_.notify_all();
+
+    // One flush per distinct log covers every request for it.
+    std::unordered_map<Log*, int64_t> durable;
+    for (const auto& r : batch) {
+      if (durable.count(r.log.get())) continue;
+      durable[r.log.get()] = r.log->flush();
+      std::lock_guard lock(mu_);
+      ++flush_calls_;
+    }
+    for (auto& r : batch) {
+      const int64_t d = durable[r.log.get()];
+      const ErrorCode error = d >= r.target_offset || !r.log->failed() ? ErrorCode::kNone : ErrorCode::kKafkaStorageError;
+      try {
+        r.done(d, error);
+      } catch (const std::exception& e) {
+        spdlog::error("flusher: completion callback threw: {}", e.what());
+      }
+    }
+    batch.clear();
+  }
+}
+
+}  // namespace runnel::storage

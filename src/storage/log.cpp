@@ -1,0 +1,322 @@
+#include "storage/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "storage/record_batch.h"
+#include "storage/segment.h"
+
+namespace runnel::storage {
+
+namespace {
+LogConfig sanitize(LogConfig c) {
+  // Positions in the .index are i32, so a segment must stay below 2 GiB.
+  c.segment_bytes = std::clamp<int64_t>(c.segment_bytes, 1, INT32_MAX);
+  c.segment_index_bytes = std::max<int32_t>(c.segment_index_bytes, 4 * 12);
+  c.index_interval_bytes = std::max<int32_t>(c.index_interval_bytes, 0);
+  return c;
+}
+}  // namespace
+
+Log::Log(const LogOpenOptions& options)
+    : dir_(options.dir), config_(sanitize(options.config)), env_(*options.env) {}
+
+Log::~Log() = default;
+
+std::shared_ptr<Log> Log::open(const LogOpenOptions& options, std::error_code& ec) {
+  std::shared_ptr<Log> log(new Log(options));
+  ec = log->load(options);
+  if (ec) {
+    spdlog::error("failed to open log {}: {}", options.dir, ec.message());
+    return nullptr;
+  }
+  return log;
+}
+
+bool Log::should_roll_locked(int64_t bytes, int64_t last_offset, int64_t now_ms) const {
+  const Segment& active = *segments_.rbegin()->second;
+  if (active.empty()) return false;  // even an oversized batch goes into an empty segment
+  return active.size() + bytes > config_.segment_bytes ||
+         (active.rolling_base_ms() >= 0 && now_ms - active.rolling_base_ms() > config_.segment_ms) ||
+         active.indexes_full() || !active.can_hold_offset(last_offset);
+}
+
+std::error_code Log::roll_locked(int64_t base_offset, int64_t now_ms) {
+  auto old = segments_.rbegin()->second;
+  if (auto ec = old->become_inactive()) return ec;
+  std::shared_ptr<Segment> seg;
+  if (auto ec = Segment::create(env_, dir_, base_offset, config_, seg)) return ec;
+  segments_[base_offset] = seg;
+  unsynced_rolled_.push_back(std::move(old));
+  dir_dirty_ = true;
+  spdlog::info("log {}: rolled new segment at offset {} (now_ms {})", dir_, base_offset, now_ms);
+  return {};
+}
+
+AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms) {
+  AppendResult result;
+  ValidationConfig vc;
+  {
+    std::lock_guard lock(mu_);
+    vc.max_message_bytes = config_.max_message_bytes;
+  }
+  ValidationResult v = validate_batches(batches, vc);
+  if (v.error != ErrorCode::kNone) {
+    result.error = v.error;
+    return result;
+  }
+  const auto bytes = static_cast<int64_t>(batches.size());
+
+  std::lock_guard lock(mu_);
+  if (failed_ || closed_) {
+    result.error = ErrorCode::kKafkaStorageError;
+    return result;
+  }
+  const int64_t base = log_end_offset_;
+  const int64_t last = base + v.record_count - 1;
+  if (should_roll_locked(bytes, last, now_ms)) {
+    if (auto ec = roll_locked(base, now_ms)) {
+      spdlog::error("log {}: cannot roll segment at offset {}: {}", dir_, base, ec.message());
+      result.error = ErrorCode::kKafkaStorageError;
+      return result;
+    }
+  }
+  int64_t next = base;
+  for (auto& b : v.batches) {
+    auto batch = batches.subspan(b.position, b.size());
+    set_base_offset(batch, next);
+    set_partition_leader_epoch(batch, leader_epoch);
+    if (config_.log_append_time) {
+      set_log_append_time(batch, now_ms);
+      b.header.max_timestamp = now_ms;
+    }
+    b.header.base_offset = next;
+    next += b.header.last_offset_delta + 1;
+  }
+  if (auto ec = segments_.rbegin()->second->append(batches, v.batches, now_ms)) {
+    // The segment cut any partial write back off, so the log is still whole batches.
+    spdlog::error("log {}: write of {} bytes at offset {} failed: {}", dir_, bytes, base, ec.message());
+    result.error = ErrorCode::kKafkaStorageError;
+    return result;
+  }
+  log_end_offset_ = next;
+  result.base_offset = base;
+  result.last_offset = next - 1;
+  result.record_count = v.record_count;
+  result.log_append_time_ms = config_.log_append_time ? now_ms : -1;
+  return result;
+}
+
+std::shared_ptr<Segment> Log::segment_for_locked(int64_t offset) const {
+  auto it = segments_.upper_bound(offset);
+  if (it == segments_.begin()) return nullptr;
+  return std::prev(it)->second;
+}
+
+namespace {
+struct ScanRange {
+  std::shared_ptr<Segment> segment;
+  int64_t start;
+  int64_t end;  // size snapshot: bytes below it are immutable
+};
+}  // namespace
+
+ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const {
+  ReadResult result;
+  std::vector<ScanRange> ranges;
+  {
+    std::lock_guard lock(mu_);
+    if (offset < log_start_offset_ || offset > log_end_offset_) {
+      result.error = ErrorCode::kOffsetOutOfRange;
+      return result;
+    }
+    if (offset == log_end_offset_ || offset >= max_offset) return result;
+    auto it = segments_.upper_bound(offset);
+    if (it != segments_.begin()) --it;
+    for (bool first = true; it != segments_.end(); ++it, first = false)
+      ranges.push_back({it->second, first ? it->second->position_for(offset) : 0, it->second->size()});
+  }
+  // The scan needs no lock: it only preads below each size snapshot.
+  const auto limit = static_cast<size_t>(std::max<int32_t>(max_bytes, 0));
+  for (const auto& r : ranges) {
+    int64_t pos = r.start;
+    while (pos + static_cast<int64_t>(kBatchHeaderSize) <= r.end) {
+      BatchHeader h;
+      if (auto ec = r.segment->read_header(pos, h)) {
+        spdlog::error("log {}: read failed: {}", dir_, ec.message());
+        return ReadResult{ErrorCode::kKafkaStorageError, {}};
+      }
+      const int64_t size = h.total_size();
+      if (h.last_offset() < offset) {
+        pos += size;
+        continue;
+      }
+      if (h.last_offset() >= max_offset) return result;  // never expose a batch beyond the high watermark
+      const bool fits = result.bytes.size() + static_cast<size_t>(size) <= limit;
+      if (!fits && !(result.bytes.empty() && min_one_batch)) return result;
+      const size_t at = result.bytes.size();
+      result.bytes.resize(at + static_cast<size_t>(size));
+      if (auto ec = r.segment->read_bytes(pos, {result.bytes.data() + at, static_cast<size_t>(size)})) {
+        spdlog::error("log {}: read failed: {}", dir_, ec.message());
+        return ReadResult{ErrorCode::kKafkaStorageError, {}};
+      }
+      if (!fits) return result;  // the one oversized batch KIP-74 allows
+      pos += size;
+    }
+  }
+  return result;
+}
+
+std::optional<std::pair<int64_t, int64_t>> Log::offset_for_timestamp(int64_t ts) const {
+  std::vector<ScanRange> ranges;
+  int64_t start_offset = 0;
+  {
+    std::lock_guard lock(mu_);
+    start_offset = log_start_offset_;
+    for (const auto& [base, seg] : segments_) {
+      if (seg->max_timestamp() < ts) continue;
+      ranges.push_back({seg, seg->position_for_timestamp(ts), seg->size()});
+      break;  // this segment holds a batch with maxTimestamp >= ts
+    }
+  }
+  for (const auto& r : ranges) {
+    int64_t pos = r.start;
+    while (pos + static_cast<int64_t>(kBatchHeaderSize) <= r.end) {
+      BatchHeader h;
+      if (r.segment->read_header(pos, h)) return std::nullopt;
+      if (h.max_timestamp >= ts && h.last_offset() >= start_offset)
+        return std::make_pair(std::max(h.base_offset, start_offset), h.max_timestamp);
+      pos += h.total_size();
+    }
+  }
+  return std::nullopt;
+}
+
+int64_t Log::flush() {
+  std::lock_guard flush_lock(flush_mu_);
+  int64_t target = 0;
+  std::shared_ptr<Segment> active;
+  std::vector<std::shared_ptr<Segment>> rolled;
+  bool sync_dir = false;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_ || failed_ || durable_offset_ == log_end_offset_) return durable_offset_;
+    target = log_end_offset_;
+    active = segments_.rbegin()->second;
+    rolled.swap(unsynced_rolled_);
+    sync_dir = std::exchange(dir_dirty_, false);
+  }
+  // fsync outside the mutex so appends and reads go on meanwhile.
+  std::error_code ec;
+  for (auto& seg : rolled) {
+    if (!ec) ec = seg->sync_log();
+    if (!ec) ec = seg->sync_indexes();
+  }
+  if (!ec) ec = active->sync_log();
+  if (!ec && sync_dir) ec = env_.sync_dir(dir_);
+
+  std::lock_guard lock(mu_);
+  if (ec) {
+    // After a failed fsync the page cache state is unknown: take the log offline (as Kafka does).
+    spdlog::error("log {}: fsync failed, taking the log offline: {}", dir_, ec.message());
+    failed_ = true;
+    return durable_offset_;
+  }
+  durable_offset_ = std::max(durable_offset_, target);
+  return durable_offset_;
+}
+
+void Log::close() {
+  std::lock_guard flush_lock(flush_mu_);
+  std::vector<std::shared_ptr<Segment>> to_sync;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    auto active = segments_.rbegin()->second;
+    if (auto ec = active->become_inactive()) spdlog::warn("log {}: trimming indexes failed: {}", dir_, ec.message());
+    to_sync.swap(unsynced_rolled_);
+    to_sync.push_back(active);
+  }
+  std::error_code ec;
+  for (auto& seg : to_sync) {
+    if (!ec) ec = seg->sync_log();
+    if (!ec) ec = seg->sync_indexes();
+  }
+  if (!ec) ec = env_.sync_dir(dir_);
+  std::lock_guard lock(mu_);
+  if (ec) {
+    spdlog::error("log {}: fsync at close failed: {}", dir_, ec.message());
+    failed_ = true;
+  } else if (!failed_) {
+    durable_offset_ = log_end_offset_;
+  }
+}
+
+void Log::mark_deleted() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+}
+
+void Log::update_config(const LogConfig& config) {
+  std::lock_guard lock(mu_);
+  config_ = sanitize(config);
+}
+
+LogConfig Log::config() const {
+  std::lock_guard lock(mu_);
+  return config_;
+}
+
+int64_t Log::size_bytes() const {
+  std::lock_guard lock(mu_);
+  int64_t total = 0;
+  for (const auto& [base, seg] : segments_) total += seg->size();
+  return total;
+}
+
+ErrorCode Log::delete_records_before(int64_t offset) {
+  std::vector<std::shared_ptr<Segment>> doomed;
+  {
+    std::lock_guard lock(mu_);
+    if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
+    if (offset > durable_offset_) return ErrorCode::kOffsetOutOfRange;
+    if (offset <= log_start_offset_) return ErrorCode::kNone;
+    log_start_offset_ = offset;
+    // Whole segments below the new start go; the active segment always stays.
+    while (segments_.size() > 1 && std::next(segments_.begin())->first <= offset) {
+      auto seg = segments_.begin()->second;
+      std::erase(unsynced_rolled_, seg);
+      doomed.push_back(std::move(seg));
+      segments_.erase(segments_.begin());
+    }
+  }
+  // Unlink only: a reader holding a segment keeps reading through its open fd.
+  for (const auto& seg : doomed) {
+    for (const char* suffix : {".log", ".index", ".timeindex"}) {
+      if (auto ec = env_.remove(dir_ + "/" + Segment::file_name(seg->base_offset(), suffix))) {
+        spdlog::warn("log {}: removing segment {} failed: {}", dir_, seg->base_offset(), ec.message());
+      }
+    }
+  }
+  if (!doomed.empty()) {
+    spdlog::info("log {}: log start offset now {}, {} segments removed", dir_, offset, doomed.size());
+  }
+  return ErrorCode::kNone;
+}
+
+int64_t Log::log_start_offset() const { std::lock_guard lock(mu_); return log_start_offset_; }
+int64_t Log::log_end_offset() const { std::lock_guard lock(mu_); return log_end_offset_; }
+int64_t Log::high_watermark() const { std::lock_guard lock(mu_); return durable_offset_; }
+bool Log::failed() const { std::lock_guard lock(mu_); return failed_; }
+size_t Log::segment_count() const { std::lock_guard lock(mu_); return segments_.size(); }
+
+std::vector<int64_t> Log::segment_base_offsets() const {
+  std::lock_guard lock(mu_);
+  std::vector<int64_t> out;
+  for (const auto& [base, seg] : segments_) out.push_back(base);
+  return out;
+}
+
+}  // namespace runnel::storage

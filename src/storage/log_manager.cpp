@@ -1,0 +1,343 @@
+#include "storage/log_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <set>
+
+#include "storage/topic_name.h"
+
+namespace runnel::storage {
+
+LogManager::LogManager(Env& env) : env_(env) {}
+LogManager::~LogManager() = default;
+
+std::error_code LogManager::open(const std::vector<std::string>& dirs, const LogConfig& default_config) {
+  {
+    std::lock_guard lock(mu_);
+    dirs_ = dirs;
+    default_config_ = default_config;
+  }
+  for (const auto& dir : dirs) {
+    if (auto ec = open_dir(dir, default_config)) {
+      spdlog::error("log dir {}: cannot load: {}", dir, ec.message());
+      return ec;
+    }
+  }
+  return {};
+}
+
+namespace {
+CheckpointEntries read_checkpoint(Env& env, const std::string& path) {
+  std::string text;
+  if (!env.exists(path) || read_whole_file(env, path, text)) return {};
+  auto parsed = parse_offset_checkpoint(text);
+  if (!parsed) {
+    spdlog::warn("ignoring malformed checkpoint file {}", path);
+    return {};
+  }
+  return *parsed;
+}
+}  // namespace
+
+std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& config) {
+  if (auto ec = env_.create_dir(dir)) return ec;
+  const std::string marker = dir + "/" + kCleanShutdownFile;
+  const bool clean = env_.exists(marker);
+  const CheckpointEntries recovery_points = read_checkpoint(env_, dir + "/" + kRecoveryPointCheckpointFile);
+  const CheckpointEntries start_offsets = read_checkpoint(env_, dir + "/" + kLogStartOffsetCheckpointFile);
+  spdlog::info("log dir {}: loading ({} shutdown)", dir, clean ? "clean" : "unclean, recovering");
+
+  std::vector<std::string> names;
+  if (auto ec = env_.list_dir(dir, names)) return ec;
+  for (const auto& name : names) {
+    const std::string path = dir + "/" + name;
+    auto parsed = parse_partition_dir_name(name);
+    if (!parsed || !env_.is_dir(path)) continue;
+    const auto& [topic, partition] = *parsed;
+
+    Uuid id;
+    std::string text;
+    const std::string meta_path = path + "/" + kPartitionMetadataFile;
+    std::optional<Uuid> stored;
+    if (env_.exists(meta_path) && !read_whole_file(env_, meta_path, text)) stored = parse_partition_metadata(text);
+    {
+      std::lock_guard lock(mu_);
+      auto it = topics_.find(topic);
+      if (stored) {
+        id = *stored;
+        if (it != topics_.end() && it->second.id != id)
+          spdlog::error("partition {}: topic id {} differs from {} of other partitions", path, id.to_base64(),
+                        it->second.id.to_base64());
+      } else {
+        id = it != topics_.end() ? it->second.id : Uuid::random();
+      }
+    }
+    if (!stored) {
+      spdlog::warn("partition {}: missing or malformed {}, writing topic id {}", path, kPartitionMetadataFile,
+                   id.to_base64());
+      if (auto ec = write_file_atomically(env_, meta_path, format_partition_metadata(id))) return ec;
+    }
+
+    LogOpenOptions options;
+    options.dir = path;
+    options.config = config;
+    options.env = &env_;
+    options.clean_shutdown = clean;
+    auto key = std::make_pair(topic, partition);
+    if (auto it = recovery_points.find(key); it != recovery_points.end()) options.recovery_point = it->second;
+    if (auto it = start_offsets.find(key); it != start_offsets.end()) options.log_start_offset = it->second;
+    std::error_code ec;
+    auto log = Log::open(options, ec);
+    if (!log) return ec;
+
+    std::lock_guard lock(mu_);
+    if (partitions_.count(key)) {
+      spdlog::error("partition {}-{} found in two log dirs; using the first", topic, partition);
+      continue;
+    }
+    partitions_[key] = PartitionEntry{dir, std::move(log)};
+    auto& info = topics_[topic];
+    if (info.partitions == 0) info.id = id;
+    info.partitions = std::max(info.partitions, partition + 1);
+  }
+  if (clean) {
+    // From here on the dir is in use: a crash must lead to recovery.
+    if (auto ec = env_.remove(marker)) return ec;
+    if (auto ec = env_.sync_dir(dir)) return ec;
+  }
+  return {};
+}
+
+ErrorCode LogManager::create_topic(const std::string& name, int32_t partitions, const Uuid& id) {
+  return create_topic(name, partitions, id, default_config_);
+}
+
+ErrorCode LogManager::create_topic(const std::string& name, int32_t partitions, const Uuid& id,
+                                   const LogConfig& config) {
+  if (auto reason = topic_name_error(name)) {
+    spdlog::info("create topic '{}' rejected: {}", name, *reason);
+    return ErrorCode::kInvalidTopicException;
+  }
+  if (partitions < 1) return ErrorCode::kInvalidPartitions;
+  std::vector<std::string> targets;
+  {
+    std::lock_guard lock(mu_);
+    if (dirs_.empty() || shut_down_) return ErrorCode::kKafkaStorageError;
+    if (topics_.count(name) || creating_.count(name)) return ErrorCode::kTopicAlreadyExists;
+    for (const auto& [other, info] : topics_)
+      if (topic_names_collide(name, other)) return ErrorCode::kInvalidTopicException;
+    for (const auto& [other, n] : creating_)
+      if (topic_names_collide(name, other)) return ErrorCode::kInvalidTopicException;
+    creating_[name] = partitions;
+    targets = pick_dirs_locked(partitions);
+  }
+  const Uuid topic_id = id.is_zero() ? Uuid::random() : id;
+  // Directory creation and fsyncs happen without the manager lock held.
+  std::vector<std::shared_ptr<Log>> logs;
+  const ErrorCode result = create_partition_logs(name, topic_id, 0, targets, config, logs);
+
+  std::lock_guard lock(mu_);
+  creating_.erase(name);
+  if (result != ErrorCode::kNone) return result;
+  for (int32_t p = 0; p < partitions; ++p)
+    partitions_[{name, p}] = PartitionEntry{targets[static_cast<size_t>(p)], logs[static_cast<size_t>(p)]};
+  topics_[name] = TopicInfo{topic_id, partitions};
+  spdlog::info("created topic {} ({} partitions, id {})", name, partitions, topic_id.to_base64());
+  return ErrorCode::kNone;
+}
+
+std::vector<std::string> LogManager::pick_dirs_locked(int32_t count) const {
+  std::map<std::string, size_t> counts;
+  for (const auto& d : dirs_) counts[d] = 0;
+  for (const auto& [key, entry] : partitions_) ++counts[entry.log_dir];
+  std::vector<std::string> targets;
+  for (int32_t p = 0; p < count; ++p) {
+    std::string best = dirs_.front();
+    for (const auto& d : dirs_)
+      if (counts[d] < counts[best]) best = d;
+    ++counts[best];
+    targets.push_back(best);
+  }
+  return targets;
+}
+
+ErrorCode LogManager::create_partition_logs(const std::string& name, const Uuid& id, int32_t first,
+                                            const std::vector<std::string>& targets, const LogConfig& config,
+                                            std::vector<std::shared_ptr<Log>>& logs) {
+  std::set<std::string> parents;
+  ErrorCode result = ErrorCode::kNone;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const std::string path = targets[i] + "/" + name + "-" + std::to_string(first + static_cast<int32_t>(i));
+    std::error_code ec = env_.create_dir(path);
+    if (!ec) ec = write_file_atomically(env_, path + "/" + kPartitionMetadataFile, format_partition_metadata(id));
+    std::shared_ptr<Log> log;
+    if (!ec) {
+      LogOpenOptions options;
+      options.dir = path;
+      options.config = config;
+      options.env = &env_;
+      log = Log::open(options, ec);
+    }
+    if (ec || !log) {
+      spdlog::error("topic {}: creating partition dir {} failed: {}", name, path, ec.message());
+      result = ErrorCode::kKafkaStorageError;
+      break;
+    }
+    logs.push_back(std::move(log));
+    parents.insert(targets[i]);
+  }
+  for (const auto& parent : parents) {
+    if (auto ec = env_.sync_dir(parent)) {
+      spdlog::error("topic {}: fsync of {} failed: {}", name, parent, ec.message());
+      result = ErrorCode::kKafkaStorageError;
+    }
+  }
+  return result;
+}
+
+ErrorCode LogManager::add_partitions(const std::string& name, int32_t total, const LogConfig& config) {
+  std::vector<std::string> targets;
+  TopicInfo info;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return ErrorCode::kKafkaStorageError;
+    auto it = topics_.find(name);
+    if (it == topics_.end() || creating_.count(name)) return ErrorCode::kUnknownTopicOrPartition;
+    info = it->second;
+    if (total <= info.partitions) return ErrorCode::kInvalidPartitions;
+    creating_[name] = total;
+    targets = pick_dirs_locked(total - info.partitions);
+  }
+  std::vector<std::shared_ptr<Log>> logs;
+  const ErrorCode result = create_partition_logs(name, info.id, info.partitions, targets, config, logs);
+  std::lock_guard lock(mu_);
+  creating_.erase(name);
+  if (result != ErrorCode::kNone) return result;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    partitions_[{name, info.partitions + static_cast<int32_t>(i)}] = PartitionEntry{targets[i], logs[i]};
+  }
+  topics_[name].partitions = total;
+  return ErrorCode::kNone;
+}
+
+ErrorCode LogManager::delete_topic(const std::string& name) {
+  std::vector<std::pair<int32_t, PartitionEntry>> doomed;
+  Uuid id;
+  {
+    std::lock_guard lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end() || creating_.count(name)) return ErrorCode::kUnknownTopicOrPartition;
+    id = it->second.id;
+    for (int32_t p = 0; p < it->second.partitions; ++p) {
+      auto entry = partitions_.find({name, p});
+      if (entry == partitions_.end()) continue;
+      doomed.emplace_back(p, entry->second);
+      partitions_.erase(entry);
+    }
+    topics_.erase(it);
+  }
+  // Rename first (durably), so a crash part-way never brings the topic back.
+  std::set<std::string> parents;
+  std::vector<std::string> renamed;
+  for (auto& [partition, entry] : doomed) {
+    entry.log->mark_deleted();
+    const std::string from = entry.log_dir + "/" + name + "-" + std::to_string(partition);
+    const std::string to = from + "." + id.to_base64() + "-delete";
+    if (auto ec = env_.rename(from, to)) {
+      spdlog::error("delete topic {}: renaming {} failed: {}", name, from, ec.message());
+      continue;
+    }
+    renamed.push_back(to);
+    parents.insert(entry.log_dir);
+  }
+  for (const auto& parent : parents) env_.sync_dir(parent);
+  for (const auto& path : renamed) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) spdlog::warn("delete topic {}: removing {} failed: {}", name, path, ec.message());
+  }
+  spdlog::info("deleted topic {} ({} partitions)", name, doomed.size());
+  return ErrorCode::kNone;
+}
+
+std::vector<std::string> LogManager::log_dirs() const {
+  std::lock_guard lock(mu_);
+  return dirs_;
+}
+
+std::string LogManager::log_dir_of(const std::string& topic, int32_t partition) const {
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find({topic, partition});
+  return it == partitions_.end() ? std::string() : it->second.log_dir;
+}
+
+std::shared_ptr<Log> LogManager::get(const std::string& topic, int32_t partition) const {
+  std::lock_guard lock(mu_);
+  auto it = partitions_.find({topic, partition});
+  return it == partitions_.end() ? nullptr : it->second.log;
+}
+
+std::map<std::string, TopicInfo> LogManager::topics() const {
+  std::lock_guard lock(mu_);
+  return topics_;
+}
+
+std::optional<std::string> LogManager::topic_by_id(const Uuid& id) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, info] : topics_)
+    if (info.id == id) return name;
+  return std::nullopt;
+}
+
+std::error_code LogManager::write_checkpoints() {
+  std::map<std::string, CheckpointEntries> recovery, starts;
+  std::vector<std::string> dirs;
+  {
+    std::lock_guard lock(mu_);
+    dirs = dirs_;
+    for (const auto& [key, entry] : partitions_) {
+      recovery[entry.log_dir][key] = entry.log->high_watermark();  // everything below it is fsynced
+      starts[entry.log_dir][key] = entry.log->log_start_offset();
+    }
+  }
+  std::error_code first;
+  for (const auto& dir : dirs) {
+    auto ec = write_file_atomically(env_, dir + "/" + kRecoveryPointCheckpointFile, format_offset_checkpoint(recovery[dir]));
+    if (!ec) ec = write_file_atomically(env_, dir + "/" + kLogStartOffsetCheckpointFile, format_offset_checkpoint(starts[dir]));
+    if (ec) {
+      spdlog::error("log dir {}: writing checkpoints failed: {}", dir, ec.message());
+      if (!first) first = ec;
+    }
+  }
+  return first;
+}
+
+std::error_code LogManager::shutdown() {
+  std::vector<std::pair<std::string, std::shared_ptr<Log>>> logs;
+  std::vector<std::string> dirs;
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return {};
+    shut_down_ = true;
+    dirs = dirs_;
+    for (const auto& [key, entry] : partitions_) logs.emplace_back(entry.log_dir, entry.log);
+  }
+  std::set<std::string> unclean;
+  for (auto& [dir, log] : logs) {
+    log->close();
+    if (log->failed()) unclean.insert(dir);
+  }
+  std::error_code first = write_checkpoints();
+  for (const auto& dir : dirs) {
+    if (unclean.count(dir) || first) continue;  // a dir with a failed log must be recovered next time
+    if (auto ec = write_file_atomically(env_, dir + "/" + kCleanShutdownFile, "")) {
+      spdlog::error("log dir {}: writing clean-shutdown marker failed: {}", dir, ec.message());
+      if (!first) first = ec;
+    }
+  }
+  spdlog::info("log manager shut down ({} partitions)", logs.size());
+  return first;
+}
+
+}  // namespace runnel::storage

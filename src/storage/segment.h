@@ -1,0 +1,90 @@
+#pragma once
+// One log segment (internal to storage/): <base>.log plus its .index and .timeindex.
+// Not thread-safe by itself: Log serialises mutations under its mutex; reads of bytes
+// below a size snapshot (read_bytes/read_header) are safe from any thread.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "storage/env.h"
+#include "storage/offset_index.h"
+#include "storage/record_batch.h"
+
+namespace runnel::storage {
+
+struct LogConfig;
+
+class Segment {
+ public:
+  // "%020lld" + suffix, e.g. 00000000000000000042.log
+  static std::string file_name(int64_t base_offset, const char* suffix);
+
+  // A new, empty segment with preallocated indexes.
+  static std::error_code create(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
+                                std::shared_ptr<Segment>& out);
+  // Opens existing files without scanning them; indexes are loaded if well-formed.
+  static std::error_code open(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
+                              std::shared_ptr<Segment>& out);
+
+  // Full scan (length, magic, CRC, increasing offsets) that rebuilds both indexes and
+  // truncates the file at the first bad batch. truncated_bytes > 0 means data was dropped.
+  std::error_code recover(int64_t min_base_offset, int64_t& truncated_bytes, std::string& reason);
+  // Cheap load after a clean shutdown: trusts the data, checks the indexes against the
+  // file and finds the end offset from the last index entry. ok=false -> call recover().
+  std::error_code load_clean(bool& ok);
+
+  // Appends already validated and patched batches with one write, then indexes them.
+  std::error_code append(std::span<const uint8_t> data, const std::vector<BatchLocation>& batches, int64_t now_ms);
+
+  // Start of the scan for `offset` (offset index lookup).
+  int64_t position_for(int64_t offset) const { return offset_index_.lookup(offset).position; }
+  // Start of the scan for the first batch with maxTimestamp >= ts (time + offset index).
+  int64_t position_for_timestamp(int64_t ts) const;
+
+  std::error_code read_header(int64_t pos, BatchHeader& out) const;
+  std::error_code read_bytes(int64_t pos, std::span<uint8_t> out) const;
+
+  std::error_code become_inactive();  // final time index entry + trim indexes (roll)
+  std::error_code become_active();    // preallocate indexes again (after later segments were dropped)
+  std::error_code sync_log();
+  std::error_code sync_indexes();
+  std::error_code remove_files();
+
+  int64_t base_offset() const { return base_offset_; }
+  int64_t size() const { return size_; }
+  int64_t next_offset() const { return next_offset_; }
+  int64_t max_timestamp() const { return max_timestamp_; }
+  int64_t rolling_base_ms() const { return rolling_base_ms_; }  // -1 while empty
+  bool empty() const { return size_ == 0; }
+  bool indexes_full() const { return offset_index_.full() || time_index_.full(); }
+  bool can_hold_offset(int64_t offset) const { return offset_index_.can_hold(offset); }
+  const std::string& log_path() const { return log_path_; }
+  int fd() const { return file_->fd(); }
+
+ private:
+  Segment(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config);
+  std::error_code open_files(bool create_new);
+  void index_batch(const BatchHeader& h, int64_t position);
+
+  Env& env_;
+  const int64_t base_offset_;
+  const int32_t index_interval_bytes_;
+  const int32_t index_max_bytes_;
+  const std::string log_path_;
+  std::unique_ptr<File> file_;
+  OffsetIndex offset_index_;
+  TimeIndex time_index_;
+
+  int64_t size_ = 0;
+  int64_t next_offset_;
+  int64_t max_timestamp_ = -1;
+  int64_t offset_of_max_timestamp_;
+  int64_t bytes_since_last_index_entry_ = 0;
+  int64_t rolling_base_ms_ = -1;
+  bool indexes_missing_ = false;  // index files did not exist when opened
+};
+
+}  // namespace runnel::storage

@@ -1,0 +1,38 @@
+#pragma once
+// Temp dirs and small shared helpers for storage tests.
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "storage/record_batch.h"
+
+namespace runnel::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "runnel-storage-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Walks concatenated batches, calling f(header) for each.
+template <typename F>
+void for_each_batch(const std::vector<uint8_t>& bytes, F f) {
+  size_t pos = 0;
+  while (pos + storage::kBatchHeaderSize <= bytes.size()) {
+    auto h = storage::parse_batch_header({bytes.data() + pos, bytes.size() - pos});
+    f(h);
+    pos += static_cast<size_t>(h.total_size());
+  }
+}
+
+}  // namespace runnel::testing
