@@ -56,6 +56,14 @@ struct BrokerConfig {
   int32_t group_min_session_timeout_ms = 6000;
   int32_t group_max_session_timeout_ms = 1800000;
   int32_t group_max_size = INT32_MAX;
+  // Storage background work: retention, cleaner, checkpoints, producer state.
+  int64_t log_retention_check_interval_ms = 300000;
+  int64_t log_flush_offset_checkpoint_interval_ms = 60000;
+  bool log_cleaner_enable = true;
+  int64_t log_cleaner_backoff_ms = 15000;
+  int64_t producer_id_expiration_ms = 86400000;
+  int64_t producer_id_expiration_check_interval_ms = 600000;
+  int64_t transactional_id_expiration_ms = 604800000;  // accepted; no transactions yet
 
   // Every setting given explicitly (file or --set), raw; topic-config defaults
   // come from these (e.g. log.retention.hours is retention.ms's default).

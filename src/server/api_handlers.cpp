@@ -25,6 +25,7 @@ constexpr std::array kHandlers = {
     ApiHandler{19, 0, 7, &handle_create_topics},
     ApiHandler{20, 0, 6, &handle_delete_topics},
     ApiHandler{21, 0, 2, &handle_delete_records},
+    ApiHandler{22, 0, 4, &handle_init_producer_id},
     ApiHandler{23, 0, 4, &handle_offset_for_leader_epoch},
     ApiHandler{32, 0, 4, &handle_describe_configs},
     ApiHandler{33, 0, 2, &handle_alter_configs},

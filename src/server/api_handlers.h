@@ -32,6 +32,7 @@ asio::awaitable<void> handle_list_offsets(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_create_topics(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_delete_topics(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_delete_records(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_init_producer_id(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_offset_for_leader_epoch(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_describe_configs(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_alter_configs(BrokerContext&, RequestContext&);

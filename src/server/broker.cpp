@@ -92,7 +92,22 @@ void Broker::run() {
     shutdown();
   });
   groups_.start();
+  storage::MaintenanceOptions maintenance;
+  maintenance.retention_check_interval_ms = config_.log_retention_check_interval_ms;
+  maintenance.checkpoint_interval_ms = config_.log_flush_offset_checkpoint_interval_ms;
+  maintenance.producer_id_expiration_ms = config_.producer_id_expiration_ms;
+  maintenance.producer_expiration_check_ms = config_.producer_id_expiration_check_interval_ms;
+  maintenance_ = std::make_unique<storage::LogMaintenance>(*logs_, maintenance);
+  maintenance_->start();
+  storage::LogCleanerOptions cleaner;
+  cleaner.enabled = config_.log_cleaner_enable;
+  cleaner.backoff_ms = config_.log_cleaner_backoff_ms;
+  cleaner_ = std::make_unique<storage::LogCleaner>(*logs_, cleaner);
+  cleaner_->start();
   io_.run();
+  // Background storage work stops first (a pass in progress aborts cleanly).
+  cleaner_->stop();
+  maintenance_->stop();
   flusher_.stop();
   logs_->shutdown();
   spdlog::info("shutdown complete");
@@ -106,11 +121,27 @@ void Broker::shutdown() {
     asio::error_code ec;
     acceptor.close(ec);
   }
+  // Drain: no new requests, but those in flight (an fsync wait, a long poll)
+  // finish and are answered, for at most kDrainTimeout.
   auto connections = connections_;
   for (auto& [raw, weak] : connections) {
-    if (auto connection = weak.lock()) connection->close();
+    if (auto connection = weak.lock()) connection->stop_reading();
   }
-  io_.stop();
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        constexpr auto kDrainTimeout = std::chrono::seconds(10);
+        const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+        asio::steady_timer pause(io_);
+        while (!connections_.empty() && std::chrono::steady_clock::now() < deadline) {
+          pause.expires_after(std::chrono::milliseconds(20));
+          asio::error_code ec;
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (!connections_.empty()) spdlog::warn("{} connections still busy after draining; closing them", connections_.size());
+        io_.stop();
+      },
+      asio::detached);
 }
 
 void Broker::load_groups() {

@@ -19,6 +19,8 @@
 #include "server/partition_watchers.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
+#include "storage/log_cleaner.h"
+#include "storage/log_maintenance.h"
 #include "storage/log_manager.h"
 
 namespace runnel::server {
@@ -51,6 +53,9 @@ class Broker {
   asio::signal_set signals_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
+  // Storage background threads (retention, checkpoints, compaction): off the event loop.
+  std::unique_ptr<storage::LogMaintenance> maintenance_;
+  std::unique_ptr<storage::LogCleaner> cleaner_;
 };
 
 }  // namespace runnel::server

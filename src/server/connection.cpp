@@ -84,7 +84,17 @@ asio::awaitable<void> Connection::read_loop() {
   } catch (const std::exception& e) {
     spdlog::debug("connection {} read ended: {}", peer_, e.what());
   }
-  close();
+  // The client half-closed, or the broker is draining: answer what was already
+  // read, then close (write_loop does it once nothing is in flight).
+  reading_done_ = true;
+  if (inflight_ == 0) close();
+  response_ready_.notify();
+}
+
+void Connection::stop_reading() {
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  if (ec) close();
 }
 
 asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t> frame) {
@@ -162,8 +172,10 @@ asio::awaitable<void> Connection::write_loop() {
         // a client that does not read its responses is not read from either.
         inflight_ -= consumed;
         slot_free_.notify();
+        if (reading_done_ && inflight_ == 0) break;
         continue;
       }
+      if (reading_done_ && inflight_ == 0) break;
       co_await response_ready_.wait();
     }
   } catch (const std::exception& e) {

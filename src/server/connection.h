@@ -27,6 +27,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void start();
   void close();
+  // Stops reading requests; the ones already read are answered, then it closes.
+  void stop_reading();
   bool closed() const { return closed_; }
 
  private:
@@ -41,6 +43,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<void(Connection*)> on_closed_;
   std::string peer_;
   bool closed_ = false;
+  bool reading_done_ = false;
 
   uint64_t next_sequence_ = 0;
   uint64_t next_to_write_ = 0;

@@ -124,7 +124,6 @@ AdminResult TopicRegistry::create_topic(const std::string& name, int32_t partiti
     return {error, fmt::format("cannot create topic '{}': {}", name, error_name(error))};
   }
   if (id_out) *id_out = id;
-  spdlog::info("created topic {} ({} partitions, {} config overrides)", name, partitions, configs.size());
   return {};
 }
 
@@ -133,7 +132,6 @@ AdminResult TopicRegistry::delete_topic(const std::string& name) {
   const ErrorCode error = logs_.delete_topic(name);
   if (error != ErrorCode::kNone) return {error, fmt::format("cannot delete topic '{}'", name)};
   if (const auto ec = config_store_.erase(name)) spdlog::warn("topic {} deleted, but its configs remain: {}", name, ec.message());
-  spdlog::info("deleted topic {}", name);
   return {};
 }
 

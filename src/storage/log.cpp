@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "storage/record_batch.h"
+#include "storage/record_codec.h"
 #include "storage/segment.h"
 
 namespace runnel::storage {
@@ -37,8 +38,11 @@ std::shared_ptr<Log> Log::open(const LogOpenOptions& options, std::error_code& e
 bool Log::should_roll_locked(int64_t bytes, int64_t last_offset, int64_t now_ms) const {
   const Segment& active = *segments_.rbegin()->second;
   if (active.empty()) return false;  // even an oversized batch goes into an empty segment
+  // A compacted topic rolls by max.compaction.lag.ms too, so the cleaner can reach its records.
+  const int64_t segment_ms =
+      config_.cleanup_compact ? std::min(config_.segment_ms, config_.max_compaction_lag_ms) : config_.segment_ms;
   return active.size() + bytes > config_.segment_bytes ||
-         (active.rolling_base_ms() >= 0 && now_ms - active.rolling_base_ms() > config_.segment_ms) ||
+         (active.rolling_base_ms() >= 0 && now_ms - active.rolling_base_ms() > segment_ms) ||
          active.indexes_full() || !active.can_hold_offset(last_offset);
 }
 
@@ -50,21 +54,78 @@ std::error_code Log::roll_locked(int64_t base_offset, int64_t now_ms) {
   segments_[base_offset] = seg;
   unsynced_rolled_.push_back(std::move(old));
   dir_dirty_ = true;
+  // Kafka snapshots producer state at each roll, so recovery replays only the tail.
+  write_snapshot_locked(base_offset, /*sync_now=*/false);
   spdlog::info("log {}: rolled new segment at offset {} (now_ms {})", dir_, base_offset, now_ms);
   return {};
+}
+
+void Log::write_snapshot_locked(int64_t offset, bool sync_now) {
+  const std::string path = dir_ + "/" + snapshot_file_name(offset);
+  const std::string bytes = producers_.serialize();
+  std::unique_ptr<File> file;
+  auto ec = env_.open_file(path, true, file);
+  if (!ec) ec = file->truncate(0);
+  if (!ec) ec = file->write_at({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, 0);
+  if (!ec && sync_now) ec = file->sync();
+  if (ec) {
+    // Not fatal: recovery falls back to an older snapshot or replays more of the log.
+    spdlog::warn("log {}: writing producer snapshot {} failed: {}", dir_, path, ec.message());
+    return;
+  }
+  snapshots_.insert(offset);
+  if (!sync_now) unsynced_snapshots_.push_back(path);
+  dir_dirty_ = true;
+}
+
+ErrorCode Log::check_keys(std::span<uint8_t> batches, const ValidationResult& v, AppendResult& result) const {
+  // Kafka (LogValidator.validateKey): a keyless record on a compacted topic is
+  // INVALID_RECORD with a record error. Only compacted topics pay for decoding.
+  for (const auto& b : v.batches) {
+    int32_t index = -1;
+    std::string error;
+    if (!find_record_without_key(batches.subspan(b.position, b.size()), index, &error)) {
+      result.error_message = "Invalid record batch: " + error;
+      return ErrorCode::kCorruptMessage;
+    }
+    if (index >= 0) {
+      result.record_error_index = index;
+      result.error_message = "Compacted topic cannot accept message without key in topic partition " +
+                             dir_.substr(dir_.find_last_of('/') + 1) + ".";
+      return ErrorCode::kInvalidRecord;
+    }
+  }
+  return ErrorCode::kNone;
 }
 
 AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms) {
   AppendResult result;
   ValidationConfig vc;
+  bool compacted = false;
   {
     std::lock_guard lock(mu_);
     vc.max_message_bytes = config_.max_message_bytes;
+    compacted = config_.cleanup_compact;
   }
   ValidationResult v = validate_batches(batches, vc);
   if (v.error != ErrorCode::kNone) {
     result.error = v.error;
     return result;
+  }
+  std::vector<ProducerBatchInfo> producer_batches;
+  bool idempotent = false;
+  for (const auto& b : v.batches) {
+    // As Kafka's LogValidator: no control batches from clients, and a producer id needs a sequence.
+    if (b.header.control() || (b.header.producer_id >= 0 && b.header.base_sequence < 0)) {
+      result.error = ErrorCode::kInvalidRecord;
+      return result;
+    }
+    producer_batches.push_back(ProducerBatchInfo::from(b.header));
+    idempotent = idempotent || b.header.producer_id >= 0;
+  }
+  if (compacted) {
+    result.error = check_keys(batches, v, result);
+    if (result.error != ErrorCode::kNone) return result;
   }
   const auto bytes = static_cast<int64_t>(batches.size());
 
@@ -72,6 +133,23 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
   if (failed_ || closed_) {
     result.error = ErrorCode::kKafkaStorageError;
     return result;
+  }
+  if (idempotent) {
+    // Checked and recorded under the same lock as the write: a retry racing its
+    // original can never be appended twice.
+    const auto check = producers_.check(producer_batches);
+    if (check.error != ErrorCode::kNone) {
+      result.error = check.error;
+      return result;
+    }
+    if (check.duplicate) {
+      result.duplicate = true;
+      result.base_offset = check.duplicate->first_offset;
+      result.last_offset = check.duplicate->last_offset;
+      result.record_count = v.record_count;
+      result.log_append_time_ms = config_.log_append_time ? check.duplicate->timestamp : -1;
+      return result;
+    }
   }
   const int64_t base = log_end_offset_;
   const int64_t last = base + v.record_count - 1;
@@ -83,15 +161,19 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
     }
   }
   int64_t next = base;
-  for (auto& b : v.batches) {
+  std::vector<int64_t> first_offsets;
+  for (size_t i = 0; i < v.batches.size(); ++i) {
+    auto& b = v.batches[i];
     auto batch = batches.subspan(b.position, b.size());
     set_base_offset(batch, next);
     set_partition_leader_epoch(batch, leader_epoch);
     if (config_.log_append_time) {
       set_log_append_time(batch, now_ms);
       b.header.max_timestamp = now_ms;
+      producer_batches[i].max_timestamp = now_ms;
     }
     b.header.base_offset = next;
+    first_offsets.push_back(next);
     next += b.header.last_offset_delta + 1;
   }
   if (auto ec = segments_.rbegin()->second->append(batches, v.batches, now_ms)) {
@@ -101,6 +183,7 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
     return result;
   }
   log_end_offset_ = next;
+  if (idempotent) producers_.commit(producer_batches, first_offsets);
   result.base_offset = base;
   result.last_offset = next - 1;
   result.record_count = v.record_count;
@@ -198,6 +281,7 @@ int64_t Log::flush() {
   int64_t target = 0;
   std::shared_ptr<Segment> active;
   std::vector<std::shared_ptr<Segment>> rolled;
+  std::vector<std::string> snapshots;
   bool sync_dir = false;
   {
     std::lock_guard lock(mu_);
@@ -205,6 +289,7 @@ int64_t Log::flush() {
     target = log_end_offset_;
     active = segments_.rbegin()->second;
     rolled.swap(unsynced_rolled_);
+    snapshots.swap(unsynced_snapshots_);
     sync_dir = std::exchange(dir_dirty_, false);
   }
   // fsync outside the mutex so appends and reads go on meanwhile.
@@ -212,6 +297,13 @@ int64_t Log::flush() {
   for (auto& seg : rolled) {
     if (!ec) ec = seg->sync_log();
     if (!ec) ec = seg->sync_indexes();
+  }
+  for (const auto& path : snapshots) {
+    // A snapshot is an optimisation: one that cannot be synced is only logged.
+    std::unique_ptr<File> file;
+    std::error_code snapshot_ec = env_.open_file(path, false, file);
+    if (!snapshot_ec) snapshot_ec = file->sync();
+    if (snapshot_ec) spdlog::warn("log {}: fsync of producer snapshot {} failed: {}", dir_, path, snapshot_ec.message());
   }
   if (!ec) ec = active->sync_log();
   if (!ec && sync_dir) ec = env_.sync_dir(dir_);
@@ -234,10 +326,14 @@ void Log::close() {
     std::lock_guard lock(mu_);
     if (closed_) return;
     closed_ = true;
+    retired_ = true;
     auto active = segments_.rbegin()->second;
     if (auto ec = active->become_inactive()) spdlog::warn("log {}: trimming indexes failed: {}", dir_, ec.message());
     to_sync.swap(unsynced_rolled_);
     to_sync.push_back(active);
+    // Producer state at the log end, so a clean restart replays nothing.
+    if (!failed_) write_snapshot_locked(log_end_offset_, /*sync_now=*/true);
+    unsynced_snapshots_.clear();
   }
   std::error_code ec;
   for (auto& seg : to_sync) {
@@ -255,8 +351,14 @@ void Log::close() {
 }
 
 void Log::mark_deleted() {
-  std::lock_guard lock(mu_);
-  closed_ = true;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    retired_ = true;
+  }
+  // Wait for a background job on this log to notice (they check retired() per
+  // batch), so none touches the files once the dir is renamed.
+  std::lock_guard maintenance(maintenance_mu_);
 }
 
 void Log::update_config(const LogConfig& config) {
@@ -277,33 +379,21 @@ int64_t Log::size_bytes() const {
 }
 
 ErrorCode Log::delete_records_before(int64_t offset) {
-  std::vector<std::shared_ptr<Segment>> doomed;
-  {
-    std::lock_guard lock(mu_);
-    if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
-    if (offset > durable_offset_) return ErrorCode::kOffsetOutOfRange;
-    if (offset <= log_start_offset_) return ErrorCode::kNone;
-    log_start_offset_ = offset;
-    // Whole segments below the new start go; the active segment always stays.
-    while (segments_.size() > 1 && std::next(segments_.begin())->first <= offset) {
-      auto seg = segments_.begin()->second;
-      std::erase(unsynced_rolled_, seg);
-      doomed.push_back(std::move(seg));
-      segments_.erase(segments_.begin());
-    }
-  }
-  // Unlink only: a reader holding a segment keeps reading through its open fd.
-  for (const auto& seg : doomed) {
-    for (const char* suffix : {".log", ".index", ".timeindex"}) {
-      if (auto ec = env_.remove(dir_ + "/" + Segment::file_name(seg->base_offset(), suffix))) {
-        spdlog::warn("log {}: removing segment {} failed: {}", dir_, seg->base_offset(), ec.message());
-      }
-    }
-  }
-  if (!doomed.empty()) {
-    spdlog::info("log {}: log start offset now {}, {} segments removed", dir_, offset, doomed.size());
-  }
+  std::lock_guard lock(mu_);
+  if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
+  if (offset > durable_offset_) return ErrorCode::kOffsetOutOfRange;
+  if (offset <= log_start_offset_) return ErrorCode::kNone;
+  // Only the offset moves here (this runs on the event loop); the segments wholly
+  // below it are removed by the next retention pass on the background thread.
+  log_start_offset_ = offset;
+  spdlog::info("log {}: log start offset now {} (DeleteRecords)", dir_, offset);
   return ErrorCode::kNone;
+}
+
+std::optional<ProducerEntry> Log::producer_entry(int64_t producer_id) const {
+  std::lock_guard lock(mu_);
+  const auto* entry = producers_.find(producer_id);
+  return entry ? std::optional<ProducerEntry>(*entry) : std::nullopt;
 }
 
 int64_t Log::log_start_offset() const { std::lock_guard lock(mu_); return log_start_offset_; }

@@ -1,19 +1,24 @@
 #pragma once
 // One partition's log: an ordered map of segments, append/read, roll, flush, recovery.
 // Thread-safe: an internal mutex guards state; it is never held across fsync.
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "common/error_code.h"
 #include "storage/env.h"
+#include "storage/producer_state.h"
+#include "storage/record_batch.h"
 
 namespace runnel::storage {
 
@@ -44,6 +49,10 @@ struct AppendResult {
   int64_t last_offset = -1;
   int64_t log_append_time_ms = -1;  // -1 unless LogAppendTime
   int32_t record_count = 0;
+  bool duplicate = false;           // an idempotent retry: offsets are the original batch's
+  // kInvalidRecord on a compacted topic: the first keyless record (Kafka's record_errors).
+  int32_t record_error_index = -1;
+  std::string error_message;
 };
 
 struct ReadResult {
@@ -58,6 +67,26 @@ struct LogOpenOptions {
   bool clean_shutdown = false;      // clean-shutdown marker was present: skip the recovery scan
   int64_t recovery_point = 0;       // from recovery-point-offset-checkpoint
   int64_t log_start_offset = 0;     // from log-start-offset-checkpoint
+  int64_t cleaner_checkpoint = -1;  // from cleaner-offset-checkpoint, -1 = none
+};
+
+// The cleaner's view of a log (see LogCleaner): closed segments below the first
+// uncleanable offset, and what decides whether it is worth cleaning now.
+struct CleaningView {
+  struct Seg {
+    std::shared_ptr<Segment> segment;
+    int64_t base = 0;
+    int64_t end = 0;  // the next segment's base offset
+  };
+  std::vector<Seg> segments;      // from the first segment up to first_uncleanable
+  LogConfig config;
+  int64_t log_start = 0;
+  int64_t first_dirty = 0;
+  int64_t first_uncleanable = 0;
+  int64_t clean_bytes = 0;
+  int64_t dirty_bytes = 0;
+  int64_t delete_horizon_due = -1;  // earliest delete horizon of kept tombstones, -1 none
+  std::unordered_map<int64_t, int64_t> producer_last_offsets;
 };
 
 class Log {
@@ -102,7 +131,37 @@ class Log {
 
   int64_t size_bytes() const;  // sum of segment sizes
 
+  // ---- background maintenance (never called on the event loop) ----
+  // Retention: deletes whole segments from the front that breach retention.ms
+  // (by their largest timestamp) or retention.bytes, or lie below the log start
+  // offset, never past the high watermark; the log start offset follows. Files
+  // are renamed *.deleted and unlinked by delete_expired_files after
+  // file.delete.delay.ms. Returns the number of segments removed.
+  size_t apply_retention(int64_t now_ms);
+  // Unlinks *.deleted files whose delay has passed (all of them if force).
+  size_t delete_expired_files(int64_t now_ms, bool force = false);
+  // Forgets idle producers (producer.id.expiration.ms) and prunes old snapshots.
+  size_t remove_expired_producers(int64_t now_ms, int64_t expiration_ms);
+
+  // ---- log cleaner support (see log_cleaner.h) ----
+  // Held by whichever background job works on this log's segments, so that
+  // retention and cleaning never interleave on one log.
+  std::mutex& maintenance_mutex() { return maintenance_mu_; }
+  // True once the log is deleted or closed: background work must stop.
+  bool retired() const { return retired_.load(); }
+  CleaningView cleaning_view(int64_t now_ms) const;
+  // Swaps `cleaned` (suffix .cleaned, fsynced) in for `old` (contiguous, in map
+  // order) with Kafka's crash-safe .cleaned -> .swap -> plain renames.
+  std::error_code replace_segments(const std::vector<std::shared_ptr<Segment>>& old,
+                                   const std::shared_ptr<Segment>& cleaned, int64_t now_ms);
+  void set_cleaner_checkpoint(int64_t offset, int64_t delete_horizon_due);
+  int64_t cleaner_checkpoint() const;
+
+  // Producer state of one producer (tests and diagnostics).
+  std::optional<ProducerEntry> producer_entry(int64_t producer_id) const;
+
   const std::string& dir() const { return dir_; }
+  Env& env() const { return env_; }
   LogConfig config() const;
   size_t segment_count() const;
   std::vector<int64_t> segment_base_offsets() const;
@@ -111,9 +170,16 @@ class Log {
  private:
   explicit Log(const LogOpenOptions& options);
   std::error_code load(const LogOpenOptions& options);
+  std::error_code resolve_swap_files(std::vector<std::string>& names);
+  void load_producer_state();
   std::error_code roll_locked(int64_t base_offset, int64_t now_ms);
   bool should_roll_locked(int64_t bytes, int64_t last_offset, int64_t now_ms) const;
   std::shared_ptr<Segment> segment_for_locked(int64_t offset) const;
+  // Writes a producer snapshot at `offset` (fsynced now, or by the next flush()).
+  void write_snapshot_locked(int64_t offset, bool sync_now);
+  // Renames removed segments *.deleted and queues them for unlinking.
+  void retire_segments(std::vector<std::shared_ptr<Segment>> doomed, int64_t now_ms);
+  ErrorCode check_keys(std::span<uint8_t> batches, const ValidationResult& v, AppendResult& result) const;
 
   const std::string dir_;
   LogConfig config_;  // guarded by mu_
@@ -128,6 +194,20 @@ class Log {
   int64_t durable_offset_ = 0;
   bool failed_ = false;
   bool closed_ = false;
+  std::atomic<bool> retired_{false};  // closed or deleted: background jobs stop
+
+  ProducerStateManager producers_;                 // guarded by mu_
+  std::set<int64_t> snapshots_;                    // offsets of the snapshot files on disk
+  std::vector<std::string> unsynced_snapshots_;    // written at roll, fsynced by flush()
+  struct PendingDelete {
+    int64_t due_ms;
+    std::shared_ptr<Segment> segment;
+  };
+  std::vector<PendingDelete> pending_deletes_;     // *.deleted files, guarded by mu_
+  int64_t cleaner_checkpoint_ = -1;                // first dirty offset, -1 = never cleaned
+  int64_t delete_horizon_due_ = -1;                // see CleaningView
+
+  std::mutex maintenance_mu_;
 
   std::mutex flush_mu_;  // serialises flush() calls; never taken while holding mu_
 };

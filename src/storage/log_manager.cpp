@@ -24,6 +24,12 @@ std::error_code LogManager::open(const std::vector<std::string>& dirs, const Log
       return ec;
     }
   }
+  if (!dirs.empty()) {
+    if (auto ec = producer_ids_.open(env_, dirs.front())) {
+      spdlog::error("log dir {}: cannot load {}: {}", dirs.front(), kProducerIdBlockFile, ec.message());
+      return ec;
+    }
+  }
   return {};
 }
 
@@ -46,12 +52,18 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
   const bool clean = env_.exists(marker);
   const CheckpointEntries recovery_points = read_checkpoint(env_, dir + "/" + kRecoveryPointCheckpointFile);
   const CheckpointEntries start_offsets = read_checkpoint(env_, dir + "/" + kLogStartOffsetCheckpointFile);
+  const CheckpointEntries cleaner_offsets = read_checkpoint(env_, dir + "/" + kCleanerOffsetCheckpointFile);
   spdlog::info("log dir {}: loading ({} shutdown)", dir, clean ? "clean" : "unclean, recovering");
 
   std::vector<std::string> names;
   if (auto ec = env_.list_dir(dir, names)) return ec;
   for (const auto& name : names) {
     const std::string path = dir + "/" + name;
+    if (name.size() > 7 && name.ends_with("-delete") && env_.is_dir(path)) {
+      std::lock_guard lock(mu_);
+      deleted_dirs_.push_back(path);  // a topic deletion the last run did not finish
+      continue;
+    }
     auto parsed = parse_partition_dir_name(name);
     if (!parsed || !env_.is_dir(path)) continue;
     const auto& [topic, partition] = *parsed;
@@ -87,6 +99,7 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
     auto key = std::make_pair(topic, partition);
     if (auto it = recovery_points.find(key); it != recovery_points.end()) options.recovery_point = it->second;
     if (auto it = start_offsets.find(key); it != start_offsets.end()) options.log_start_offset = it->second;
+    if (auto it = cleaner_offsets.find(key); it != cleaner_offsets.end()) options.cleaner_checkpoint = it->second;
     std::error_code ec;
     auto log = Log::open(options, ec);
     if (!log) return ec;
@@ -251,11 +264,13 @@ ErrorCode LogManager::delete_topic(const std::string& name) {
     renamed.push_back(to);
     parents.insert(entry.log_dir);
   }
-  for (const auto& parent : parents) env_.sync_dir(parent);
-  for (const auto& path : renamed) {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    if (ec) spdlog::warn("delete topic {}: removing {} failed: {}", name, path, ec.message());
+  for (const auto& parent : parents) {
+    if (auto ec = env_.sync_dir(parent)) spdlog::warn("delete topic {}: fsync of {} failed: {}", name, parent, ec.message());
+  }
+  {
+    // The files go on the background thread (remove_deleted_dirs), not on the caller's.
+    std::lock_guard lock(mu_);
+    deleted_dirs_.insert(deleted_dirs_.end(), renamed.begin(), renamed.end());
   }
   spdlog::info("deleted topic {} ({} partitions)", name, doomed.size());
   return ErrorCode::kNone;
@@ -270,6 +285,27 @@ std::string LogManager::log_dir_of(const std::string& topic, int32_t partition) 
   std::lock_guard lock(mu_);
   auto it = partitions_.find({topic, partition});
   return it == partitions_.end() ? std::string() : it->second.log_dir;
+}
+
+std::vector<std::shared_ptr<Log>> LogManager::all_logs() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<Log>> logs;
+  for (const auto& [key, entry] : partitions_) logs.push_back(entry.log);
+  return logs;
+}
+
+size_t LogManager::remove_deleted_dirs() {
+  std::vector<std::string> dirs;
+  {
+    std::lock_guard lock(mu_);
+    dirs.swap(deleted_dirs_);
+  }
+  for (const auto& path : dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) spdlog::warn("removing deleted partition dir {} failed: {}", path, ec.message());
+  }
+  return dirs.size();
 }
 
 std::shared_ptr<Log> LogManager::get(const std::string& topic, int32_t partition) const {
@@ -291,7 +327,8 @@ std::optional<std::string> LogManager::topic_by_id(const Uuid& id) const {
 }
 
 std::error_code LogManager::write_checkpoints() {
-  std::map<std::string, CheckpointEntries> recovery, starts;
+  std::lock_guard checkpoint_lock(checkpoint_mu_);
+  std::map<std::string, CheckpointEntries> recovery, starts, cleaner;
   std::vector<std::string> dirs;
   {
     std::lock_guard lock(mu_);
@@ -299,12 +336,14 @@ std::error_code LogManager::write_checkpoints() {
     for (const auto& [key, entry] : partitions_) {
       recovery[entry.log_dir][key] = entry.log->high_watermark();  // everything below it is fsynced
       starts[entry.log_dir][key] = entry.log->log_start_offset();
+      if (const int64_t c = entry.log->cleaner_checkpoint(); c >= 0) cleaner[entry.log_dir][key] = c;
     }
   }
   std::error_code first;
   for (const auto& dir : dirs) {
     auto ec = write_file_atomically(env_, dir + "/" + kRecoveryPointCheckpointFile, format_offset_checkpoint(recovery[dir]));
     if (!ec) ec = write_file_atomically(env_, dir + "/" + kLogStartOffsetCheckpointFile, format_offset_checkpoint(starts[dir]));
+    if (!ec) ec = write_file_atomically(env_, dir + "/" + kCleanerOffsetCheckpointFile, format_offset_checkpoint(cleaner[dir]));
     if (ec) {
       spdlog::error("log dir {}: writing checkpoints failed: {}", dir, ec.message());
       if (!first) first = ec;

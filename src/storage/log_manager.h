@@ -15,11 +15,13 @@
 #include "common/uuid.h"
 #include "storage/env.h"
 #include "storage/log.h"
+#include "storage/producer_id_manager.h"
 
 namespace runnel::storage {
 
 inline constexpr const char* kRecoveryPointCheckpointFile = "recovery-point-offset-checkpoint";
 inline constexpr const char* kLogStartOffsetCheckpointFile = "log-start-offset-checkpoint";
+inline constexpr const char* kCleanerOffsetCheckpointFile = "cleaner-offset-checkpoint";
 inline constexpr const char* kCleanShutdownFile = ".kafka_cleanshutdown";
 inline constexpr const char* kPartitionMetadataFile = "partition.metadata";
 
@@ -49,14 +51,22 @@ class LogManager {
   // `<topic>-<p>.<id>-delete` (fsynced), then removed from disk.
   ErrorCode delete_topic(const std::string& name);
 
+  // Producer ids for InitProducerId, persisted in the first log dir.
+  ProducerIdManager& producer_ids() { return producer_ids_; }
+
   std::shared_ptr<Log> get(const std::string& topic, int32_t partition) const;
+  std::vector<std::shared_ptr<Log>> all_logs() const;
+  // Removes the dirs of deleted topics (renamed `-delete`, also those found at
+  // startup). Called by the background maintenance thread; returns how many.
+  size_t remove_deleted_dirs();
   std::vector<std::string> log_dirs() const;
   // The log dir holding a partition, "" if unknown.
   std::string log_dir_of(const std::string& topic, int32_t partition) const;
   std::map<std::string, TopicInfo> topics() const;
   std::optional<std::string> topic_by_id(const Uuid& id) const;
 
-  // Writes recovery-point and log-start-offset checkpoints (atomically) in every dir.
+  // Writes recovery-point, log-start-offset and cleaner-offset checkpoints
+  // (atomically) in every dir. Serialised: the background thread and handlers call it.
   std::error_code write_checkpoints();
   // Closes every log, writes checkpoints and the clean-shutdown marker. Idempotent.
   std::error_code shutdown();
@@ -82,6 +92,9 @@ class LogManager {
   std::map<std::string, TopicInfo> topics_;
   std::map<std::string, int32_t> creating_;  // names reserved while create_topic does I/O unlocked
   bool shut_down_ = false;
+  std::vector<std::string> deleted_dirs_;  // `-delete` dirs still on disk, guarded by mu_
+  std::mutex checkpoint_mu_;               // one checkpoint writer at a time (shared .tmp names)
+  ProducerIdManager producer_ids_;
 };
 
 // Kafka's offset checkpoint text format: "0\n<count>\n<topic> <partition> <offset>\n"...

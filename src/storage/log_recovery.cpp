@@ -5,6 +5,7 @@
 #include <set>
 
 #include "storage/log.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 
 namespace runnel::storage {
@@ -30,10 +31,116 @@ std::string stem_of(const std::string& name) { return name.substr(0, name.find('
 
 }  // namespace
 
+std::error_code Log::resolve_swap_files(std::vector<std::string>& names) {
+  // Kafka's suffixes: *.deleted were on their way out; *.cleaned are an
+  // unfinished cleaner output. Both go.
+  bool changed = false;
+  std::set<int64_t> swaps;
+  for (const auto& name : names) {
+    if (ends_with(name, ".deleted") || ends_with(name, ".cleaned")) {
+      (void)env_.remove(dir_ + "/" + name);
+      changed = true;
+    } else if (ends_with(name, ".log.swap")) {
+      if (auto base = parse_base_offset(stem_of(name))) swaps.insert(*base);
+    }
+  }
+  for (const auto& name : names) {
+    if ((ends_with(name, ".index.swap") || ends_with(name, ".timeindex.swap")) && !ends_with(name, ".log.swap")) {
+      auto base = parse_base_offset(stem_of(name));
+      if (!base || !swaps.count(*base)) {
+        (void)env_.remove(dir_ + "/" + name);
+        changed = true;
+      }
+    }
+  }
+  // A *.swap segment is a complete, fsynced cleaner output: it replaces every old
+  // segment in its offset range, then takes the plain name (Kafka's LogLoader).
+  for (int64_t base : swaps) {
+    std::shared_ptr<Segment> swap;
+    if (auto ec = Segment::open(env_, dir_, base, config_, swap, ".swap")) return ec;
+    int64_t truncated = 0;
+    std::string reason;
+    if (auto ec = swap->recover(base, truncated, reason)) return ec;
+    if (swap->empty() || !reason.empty()) {
+      spdlog::warn("log {}: discarding invalid cleaned segment {} ({})", dir_, base, reason.empty() ? "empty" : reason);
+      (void)swap->remove_files();
+      continue;
+    }
+    const int64_t end = swap->next_offset();
+    for (const auto& name : names) {
+      if (!ends_with(name, ".log")) continue;
+      auto old = parse_base_offset(stem_of(name));
+      if (!old || *old < base || *old >= end) continue;
+      for (const char* ext : {".log", ".index", ".timeindex"}) (void)env_.remove(dir_ + "/" + Segment::file_name(*old, ext));
+    }
+    if (auto ec = swap->sync_log()) return ec;
+    if (auto ec = swap->sync_indexes()) return ec;
+    if (auto ec = swap->change_suffix("")) return ec;
+    spdlog::info("log {}: completed the swap of cleaned segment {} (offsets [{}, {}))", dir_, base, base, end);
+    changed = true;
+  }
+  if (!changed) return {};
+  if (auto ec = env_.sync_dir(dir_)) return ec;
+  return env_.list_dir(dir_, names);
+}
+
+void Log::load_producer_state() {
+  std::vector<std::string> names;
+  if (env_.list_dir(dir_, names)) return;
+  std::vector<int64_t> offsets;
+  for (const auto& name : names)
+    if (auto offset = parse_snapshot_file_name(name)) offsets.push_back(*offset);
+  std::sort(offsets.rbegin(), offsets.rend());
+  int64_t start = segments_.begin()->first;
+  bool loaded = false;
+  for (int64_t offset : offsets) {
+    const std::string path = dir_ + "/" + snapshot_file_name(offset);
+    std::string bytes;
+    // Snapshots past the log end describe data that recovery cut off.
+    if (!loaded && offset <= log_end_offset_ && !read_whole_file(env_, path, bytes) && producers_.parse(bytes)) {
+      start = std::max(start, offset);
+      loaded = true;
+      snapshots_.insert(offset);
+      continue;
+    }
+    if (loaded && offset < start) {
+      snapshots_.insert(offset);
+      continue;
+    }
+    spdlog::warn("log {}: removing producer snapshot {} (invalid or past the log end)", dir_, path);
+    (void)env_.remove(path);
+  }
+  // Replay the batch headers after the snapshot (the whole log without one).
+  size_t batches = 0;
+  auto it = segments_.upper_bound(start);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    const auto& seg = it->second;
+    int64_t pos = seg->position_for(start);
+    while (pos + static_cast<int64_t>(kBatchHeaderSize) <= seg->size()) {
+      BatchHeader h;
+      if (seg->read_header(pos, h)) break;
+      if (h.last_offset() >= start) {
+        producers_.replay(h);
+        ++batches;
+      }
+      pos += h.total_size();
+    }
+  }
+  if (batches > 0 || producers_.size() > 0)
+    spdlog::info("log {}: producer state of {} producers (snapshot {}, {} batches replayed)", dir_, producers_.size(),
+                 loaded ? std::to_string(start) : "none", batches);
+}
+
 std::error_code Log::load(const LogOpenOptions& options) {
   if (auto ec = env_.create_dir(dir_)) return ec;
   std::vector<std::string> names;
   if (auto ec = env_.list_dir(dir_, names)) return ec;
+  if (auto ec = resolve_swap_files(names)) return ec;
+  cleaner_checkpoint_ = options.cleaner_checkpoint;
+  // Tombstone delete horizons live in the cleaned batches; after a restart the
+  // cleaner makes one pass over a cleaned log to find the due ones.
+  delete_horizon_due_ = cleaner_checkpoint_ >= 0 ? 0 : -1;
 
   std::set<int64_t> bases;
   for (const auto& name : names)
@@ -56,6 +163,7 @@ std::error_code Log::load(const LogOpenOptions& options) {
     if (auto ec = Segment::create(env_, dir_, base, config_, seg)) return ec;
     segments_[base] = seg;
     log_start_offset_ = log_end_offset_ = durable_offset_ = base;
+    load_producer_state();  // drops stale snapshots
     return env_.sync_dir(dir_);
   }
 
@@ -125,6 +233,7 @@ std::error_code Log::load(const LogOpenOptions& options) {
   log_end_offset_ = segs.back()->next_offset();
   log_start_offset_ = std::clamp(options.log_start_offset, segs.front()->base_offset(), log_end_offset_);
   durable_offset_ = log_end_offset_;
+  load_producer_state();
   if (dir_changed) return env_.sync_dir(dir_);
   return {};
 }

@@ -77,6 +77,12 @@ std::error_code MappedIndexFile::remove(Env& env) {
   return env.remove(path_);
 }
 
+std::error_code MappedIndexFile::rename(Env& env, const std::string& new_path) {
+  if (auto ec = env.rename(path_, new_path)) return ec;
+  path_ = new_path;
+  return {};
+}
+
 uint8_t* MappedIndexFile::append_slot() {
   if (full()) return nullptr;
   return map_->data() + (entries_++) * entry_size_;

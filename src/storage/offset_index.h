@@ -27,6 +27,8 @@ class MappedIndexFile {
   std::error_code reset();                          // drop all entries, keep preallocation
   std::error_code sync();
   std::error_code remove(Env& env);                 // unmaps, closes and deletes the file
+  // Renames the file; the mapping and descriptor stay valid.
+  std::error_code rename(Env& env, const std::string& new_path);
 
   size_t entries() const { return entries_; }
   bool full() const { return (entries_ + 1) * entry_size_ > capacity_; }

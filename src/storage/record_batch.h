@@ -39,6 +39,7 @@ inline constexpr int16_t kCompressionMask = 0x07;
 inline constexpr int16_t kLogAppendTime = 0x08;
 inline constexpr int16_t kTransactional = 0x10;
 inline constexpr int16_t kControl = 0x20;
+inline constexpr int16_t kDeleteHorizon = 0x40;  // KIP-534: base timestamp holds the delete horizon
 }  // namespace batch_attr
 
 struct BatchHeader {

@@ -17,27 +17,35 @@ std::string Segment::file_name(int64_t base_offset, const char* suffix) {
   return std::string(buf) + suffix;
 }
 
-Segment::Segment(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config)
+Segment::Segment(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
+                 const std::string& suffix)
     : env_(env),
       base_offset_(base_offset),
       index_interval_bytes_(config.index_interval_bytes),
       index_max_bytes_(std::max<int32_t>(config.segment_index_bytes, 12)),
-      log_path_(dir + "/" + file_name(base_offset, ".log")),
+      dir_(dir),
+      suffix_(suffix),
+      log_path_(dir + "/" + file_name(base_offset, ".log") + suffix),
       offset_index_(base_offset),
       time_index_(base_offset),
       next_offset_(base_offset),
       offset_of_max_timestamp_(base_offset) {}
 
+std::string Segment::path_of(const char* extension, const std::string& suffix) const {
+  return dir_ + "/" + file_name(base_offset_, extension) + suffix;
+}
+
 std::error_code Segment::open_files(bool create_new) {
-  const std::string stem = log_path_.substr(0, log_path_.size() - 4);
   if (auto ec = env_.open_file(log_path_, create_new, file_)) return ec;
   if (create_new) {
     if (auto ec = file_->truncate(0)) return ec;
   }
-  indexes_missing_ = !env_.exists(stem + ".index") || !env_.exists(stem + ".timeindex");
+  const std::string index_path = path_of(".index", suffix_);
+  const std::string time_index_path = path_of(".timeindex", suffix_);
+  indexes_missing_ = !env_.exists(index_path) || !env_.exists(time_index_path);
   // Both indexes start preallocated; Log trims the inactive ones after loading.
-  if (auto ec = offset_index_.open(env_, stem + ".index", static_cast<size_t>(index_max_bytes_), true)) return ec;
-  if (auto ec = time_index_.open(env_, stem + ".timeindex", static_cast<size_t>(index_max_bytes_), true)) return ec;
+  if (auto ec = offset_index_.open(env_, index_path, static_cast<size_t>(index_max_bytes_), true)) return ec;
+  if (auto ec = time_index_.open(env_, time_index_path, static_cast<size_t>(index_max_bytes_), true)) return ec;
   if (create_new && (offset_index_.entries() > 0 || time_index_.entries() > 0)) {  // stale files
     if (auto ec = offset_index_.reset()) return ec;
     if (auto ec = time_index_.reset()) return ec;
@@ -46,16 +54,16 @@ std::error_code Segment::open_files(bool create_new) {
 }
 
 std::error_code Segment::create(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
-                                std::shared_ptr<Segment>& out) {
-  std::shared_ptr<Segment> seg(new Segment(env, dir, base_offset, config));
+                                std::shared_ptr<Segment>& out, const std::string& suffix) {
+  std::shared_ptr<Segment> seg(new Segment(env, dir, base_offset, config, suffix));
   if (auto ec = seg->open_files(true)) return ec;
   out = std::move(seg);
   return {};
 }
 
 std::error_code Segment::open(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
-                              std::shared_ptr<Segment>& out) {
-  std::shared_ptr<Segment> seg(new Segment(env, dir, base_offset, config));
+                              std::shared_ptr<Segment>& out, const std::string& suffix) {
+  std::shared_ptr<Segment> seg(new Segment(env, dir, base_offset, config, suffix));
   if (auto ec = seg->open_files(false)) return ec;
   if (auto ec = seg->file_->size(seg->size_)) return ec;
   out = std::move(seg);
@@ -242,6 +250,26 @@ std::error_code Segment::remove_files() {
   if (auto ec = time_index_.remove(env_); ec && !first) first = ec;
   file_.reset();
   if (auto ec = env_.remove(log_path_); ec && !first) first = ec;
+  return first;
+}
+
+std::error_code Segment::change_suffix(const std::string& suffix) {
+  if (suffix == suffix_) return {};
+  // The .log goes last: at startup a segment counts as present by its .log file.
+  if (auto ec = offset_index_.rename(env_, path_of(".index", suffix))) return ec;
+  if (auto ec = time_index_.rename(env_, path_of(".timeindex", suffix))) return ec;
+  const std::string new_log = path_of(".log", suffix);
+  if (auto ec = env_.rename(log_path_, new_log)) return ec;
+  log_path_ = new_log;
+  suffix_ = suffix;
+  return {};
+}
+
+std::error_code Segment::unlink_files() {
+  std::error_code first;
+  for (const auto& path : {log_path_, offset_index_.path(), time_index_.path()}) {
+    if (auto ec = env_.remove(path); ec && !first && env_.exists(path)) first = ec;
+  }
   return first;
 }
 

@@ -22,12 +22,13 @@ class Segment {
   // "%020lld" + suffix, e.g. 00000000000000000042.log
   static std::string file_name(int64_t base_offset, const char* suffix);
 
-  // A new, empty segment with preallocated indexes.
+  // A new, empty segment with preallocated indexes. A suffix (".cleaned") goes after
+  // each file's extension, as Kafka names the cleaner's temporary segments.
   static std::error_code create(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
-                                std::shared_ptr<Segment>& out);
+                                std::shared_ptr<Segment>& out, const std::string& suffix = "");
   // Opens existing files without scanning them; indexes are loaded if well-formed.
   static std::error_code open(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config,
-                              std::shared_ptr<Segment>& out);
+                              std::shared_ptr<Segment>& out, const std::string& suffix = "");
 
   // Full scan (length, magic, CRC, increasing offsets) that rebuilds both indexes and
   // truncates the file at the first bad batch. truncated_bytes > 0 means data was dropped.
@@ -52,6 +53,13 @@ class Segment {
   std::error_code sync_log();
   std::error_code sync_indexes();
   std::error_code remove_files();
+  // Renames the three files to carry `suffix` instead of the current one ("" = the
+  // plain names). Open descriptors and mappings keep working, so readers do too.
+  std::error_code change_suffix(const std::string& suffix);
+  // Unlinks the files but keeps them open: a reader holding the segment keeps
+  // reading; the space is freed when the last holder drops it.
+  std::error_code unlink_files();
+  const std::string& suffix() const { return suffix_; }
 
   int64_t base_offset() const { return base_offset_; }
   int64_t size() const { return size_; }
@@ -65,7 +73,8 @@ class Segment {
   int fd() const { return file_->fd(); }
 
  private:
-  Segment(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config);
+  Segment(Env& env, const std::string& dir, int64_t base_offset, const LogConfig& config, const std::string& suffix);
+  std::string path_of(const char* extension, const std::string& suffix) const;
   std::error_code open_files(bool create_new);
   void index_batch(const BatchHeader& h, int64_t position);
 
@@ -73,7 +82,9 @@ class Segment {
   const int64_t base_offset_;
   const int32_t index_interval_bytes_;
   const int32_t index_max_bytes_;
-  const std::string log_path_;
+  const std::string dir_;
+  std::string suffix_;
+  std::string log_path_;
   std::unique_ptr<File> file_;
   OffsetIndex offset_index_;
   TimeIndex time_index_;

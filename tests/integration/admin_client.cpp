@@ -24,7 +24,9 @@ AdminClient::~AdminClient() {
 rd_kafka_event_t* AdminClient::wait_result(rd_kafka_event_type_t type) {
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue_, kTimeoutMs + 5000);
   EXPECT_NE(event, nullptr) << "no admin result";
-  if (event) EXPECT_EQ(rd_kafka_event_type(event), type);
+  if (event) {
+    EXPECT_EQ(rd_kafka_event_type(event), type);
+  }
   return event;
 }
 

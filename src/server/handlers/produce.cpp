@@ -75,6 +75,15 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
         auto* bytes = const_cast<uint8_t*>(partition_data.records.data);
         const auto result = log->append(std::span<uint8_t>(bytes, partition_data.records.size), 0, now);
         error = result.error;
+        // A retried idempotent batch (result.duplicate) is answered like the original: its
+        // base offset with NONE, as Kafka 3.x does. A keyless record on a compacted topic is
+        // INVALID_RECORD with Kafka's record error (v8+ fields).
+        if (result.record_error_index >= 0) {
+          auto& record_error = partition_response.record_errors.emplace_back();
+          record_error.batch_index = result.record_error_index;
+          record_error.batch_index_error_message = result.error_message;
+        }
+        if (!result.error_message.empty()) partition_response.error_message = result.error_message;
         if (error == ErrorCode::kNone) {
           partition_response.base_offset = result.base_offset;
           partition_response.log_append_time_ms = result.log_append_time_ms;

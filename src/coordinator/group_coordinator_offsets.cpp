@@ -1,0 +1,479 @@
+// Offsets and persistence: OffsetCommit/OffsetFetch/OffsetDelete, group admin
+// (ListGroups, DescribeGroups, DeleteGroups), offset retention, and the writing
+// and replay of __consumer_offsets records.
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "coordinator/group_coordinator.h"
+#include "protocol/wire.h"
+
+namespace runnel::coordinator {
+
+ErrorCode map_group_store_error(ErrorCode error) {
+  switch (error) {
+    case ErrorCode::kUnknownTopicOrPartition:
+    case ErrorCode::kNotEnoughReplicas:
+    case ErrorCode::kNotEnoughReplicasAfterAppend:
+    // Kafka answers NOT_COORDINATOR for a storage error, which sends clients to look
+    // for another broker; a single node has none, so say "not available" (retriable).
+    case ErrorCode::kKafkaStorageError:
+      return ErrorCode::kCoordinatorNotAvailable;
+    case ErrorCode::kNotLeaderOrFollower:
+      return ErrorCode::kNotCoordinator;
+    case ErrorCode::kRequestTimedOut:
+      return ErrorCode::kRebalanceInProgress;
+    case ErrorCode::kMessageTooLarge:
+    case ErrorCode::kRecordListTooLarge:
+    case ErrorCode::kInvalidFetchSize:
+      return ErrorCode::kUnknownServerError;
+    default:
+      return error;
+  }
+}
+
+ErrorCode map_offset_store_error(ErrorCode error) {
+  switch (error) {
+    case ErrorCode::kMessageTooLarge:
+    case ErrorCode::kRecordListTooLarge:
+    case ErrorCode::kInvalidFetchSize:
+      return ErrorCode::kInvalidCommitOffsetSize;
+    case ErrorCode::kRequestTimedOut:
+      return ErrorCode::kRequestTimedOut;
+    default:
+      return map_group_store_error(error);
+  }
+}
+
+// ---------------------------------------------------------------- writing
+
+void GroupCoordinator::store_group(const GroupPtr& group, const std::map<std::string, Bytes>& assignment,
+                                   std::function<void(ErrorCode)> done) {
+  GroupMetadataValue value;
+  value.protocol_type = group->protocol_type().value_or("");
+  value.generation = group->generation();
+  value.protocol = group->protocol_name();
+  value.leader = group->leader_id();
+  value.current_state_timestamp = group->state_timestamp();
+  for (const auto& [id, member] : group->members()) {
+    GroupMetadataValue::Member m;
+    m.member_id = id;
+    m.group_instance_id = member.group_instance_id;
+    m.client_id = member.client_id;
+    m.client_host = member.client_host;
+    m.rebalance_timeout_ms = member.rebalance_timeout_ms;
+    m.session_timeout_ms = member.session_timeout_ms;
+    if (const Bytes* subscription = value.protocol ? member.metadata_for(*value.protocol) : nullptr) {
+      m.subscription = *subscription;
+    }
+    if (auto it = assignment.find(id); it != assignment.end()) m.assignment = it->second;
+    value.members.push_back(std::move(m));
+  }
+  std::vector<LogRecord> records;
+  records.push_back({encode_group_metadata_key({group->id()}), encode_group_metadata_value(value)});
+  store_.append(partition_for(group->id()), std::move(records),
+                [done = std::move(done)](ErrorCode error) { done(map_group_store_error(error)); });
+}
+
+void GroupCoordinator::store_offsets(const GroupPtr& group, std::vector<OffsetCommitEntry> entries,
+                                     CommitCallback done) {
+  std::vector<ErrorCode> errors(entries.size(), ErrorCode::kNone);
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& metadata = entries[i].metadata;
+    if (metadata && metadata->size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
+      errors[i] = ErrorCode::kOffsetMetadataTooLarge;
+    } else {
+      valid.push_back(i);
+    }
+  }
+  if (valid.empty()) return done(std::move(errors));
+
+  const int64_t now = timers_.wall_clock_ms();
+  std::vector<LogRecord> records;
+  std::vector<std::pair<TopicPartition, OffsetAndMetadata>> committed;
+  for (size_t i : valid) {
+    const auto& e = entries[i];
+    OffsetAndMetadata value{e.offset, e.leader_epoch, e.metadata.value_or(""),
+                            e.commit_timestamp == -1 ? now : e.commit_timestamp, -1};
+    records.push_back({encode_offset_commit_key({group->id(), e.partition.topic, e.partition.partition}),
+                       encode_offset_commit_value({value.offset, value.leader_epoch, value.metadata,
+                                                   value.commit_timestamp, -1})});
+    ++group->pending_offset_commits[e.partition];
+    committed.emplace_back(e.partition, std::move(value));
+  }
+  store_.append(partition_for(group->id()), std::move(records),
+                [group, committed = std::move(committed), valid = std::move(valid), errors = std::move(errors),
+                 done = std::move(done)](ErrorCode error) mutable {
+                  for (const auto& [tp, value] : committed) {
+                    if (auto it = group->pending_offset_commits.find(tp); it != group->pending_offset_commits.end()) {
+                      if (--it->second <= 0) group->pending_offset_commits.erase(it);
+                    }
+                    // Visible to OffsetFetch only once durable; a deleted group stays deleted.
+                    if (error == ErrorCode::kNone && !group->is(GroupState::kDead)) group->offsets[tp] = value;
+                  }
+                  const ErrorCode mapped = map_offset_store_error(error);
+                  for (size_t i : valid) errors[i] = mapped;
+                  done(std::move(errors));
+                });
+}
+
+void GroupCoordinator::cleanup_groups(const std::vector<GroupPtr>& groups,
+                                      const std::function<std::vector<TopicPartition>(Group&)>& remove,
+                                      std::function<void(ErrorCode)> done) {
+  std::map<int32_t, std::vector<LogRecord>> tombstones;
+  for (const auto& group : groups) {
+    const int32_t partition = partition_for(group->id());
+    for (const auto& tp : remove(*group)) {
+      tombstones[partition].push_back(
+          {encode_offset_commit_key({group->id(), tp.topic, tp.partition}), std::nullopt});
+    }
+    if (group->is(GroupState::kEmpty) && !group->has_offsets()) {
+      group->transition_to(GroupState::kDead, timers_.wall_clock_ms());
+    }
+    if (group->is(GroupState::kDead)) {
+      spdlog::info("group {}: removed (generation {})", group->id(), group->generation());
+      cancel_group_timers(*group);
+      if (auto it = groups_.find(group->id()); it != groups_.end() && it->second == group) groups_.erase(it);
+      tombstones[partition].push_back({encode_group_metadata_key({group->id()}), std::nullopt});
+    }
+  }
+  if (tombstones.empty()) return done(ErrorCode::kNone);
+  struct Pending {
+    size_t remaining;
+    ErrorCode first_error = ErrorCode::kNone;
+    std::function<void(ErrorCode)> done;
+  };
+  auto pending = std::make_shared<Pending>(Pending{tombstones.size(), ErrorCode::kNone, std::move(done)});
+  for (auto& [partition, records] : tombstones) {
+    store_.append(partition, std::move(records), [pending](ErrorCode error) {
+      if (error != ErrorCode::kNone && pending->first_error == ErrorCode::kNone) pending->first_error = error;
+      if (--pending->remaining == 0) pending->done(map_group_store_error(pending->first_error));
+    });
+  }
+}
+
+// ---------------------------------------------------------------- offsets
+
+void GroupCoordinator::commit_offsets(OffsetCommitParams params, CommitCallback done) {
+  auto fail_all = [&](ErrorCode error) { done(std::vector<ErrorCode>(params.offsets.size(), error)); };
+  GroupPtr group = find(params.group_id);
+  if (!group) {
+    // Generation < 0: a consumer that only stores offsets here (assign() users);
+    // otherwise a member of a generation this coordinator never had.
+    if (params.generation_id >= 0) return fail_all(ErrorCode::kIllegalGeneration);
+    group = get_or_create(params.group_id);
+  }
+  if (group->is(GroupState::kDead)) return fail_all(ErrorCode::kCoordinatorNotAvailable);
+  if (params.generation_id >= 0 || !params.member_id.empty() || params.group_instance_id) {
+    if (auto error = validate_current_member(*group, params.member_id, params.group_instance_id)) {
+      return fail_all(*error);
+    }
+    if (params.generation_id != group->generation()) return fail_all(ErrorCode::kIllegalGeneration);
+  } else if (!group->is(GroupState::kEmpty)) {
+    // Only members may commit for a group that has members.
+    return fail_all(ErrorCode::kUnknownMemberId);
+  }
+  switch (group->state()) {
+    case GroupState::kEmpty:
+      return store_offsets(group, std::move(params.offsets), std::move(done));
+    case GroupState::kStable:
+    case GroupState::kPreparingRebalance: {
+      // A commit is as good as a heartbeat; during a rebalance it is still
+      // accepted, the member learns of the rebalance from its next heartbeat.
+      Member& member = *group->get(params.member_id);
+      schedule_session_timeout(group, member, member.session_timeout_ms);
+      return store_offsets(group, std::move(params.offsets), std::move(done));
+    }
+    case GroupState::kCompletingRebalance:
+      return fail_all(ErrorCode::kRebalanceInProgress);
+    case GroupState::kDead:
+      return fail_all(ErrorCode::kCoordinatorNotAvailable);
+  }
+}
+
+OffsetFetchResult GroupCoordinator::fetch_offsets(const std::string& group_id,
+                                                  const std::optional<std::vector<TopicPartition>>& partitions,
+                                                  bool require_stable) const {
+  OffsetFetchResult result;
+  GroupPtr group = find(group_id);
+  if (!group || group->is(GroupState::kDead)) {
+    // Unknown group: no offsets, and no error (the consumer starts by its reset policy).
+    if (partitions) {
+      for (const auto& tp : *partitions) result.offsets.push_back({tp, -1, -1, "", ErrorCode::kNone});
+    }
+    return result;
+  }
+  std::vector<TopicPartition> wanted;
+  if (partitions) {
+    wanted = *partitions;
+  } else {
+    for (const auto& [tp, value] : group->offsets) wanted.push_back(tp);
+  }
+  for (const auto& tp : wanted) {
+    if (require_stable && group->pending_offset_commits.contains(tp)) {
+      result.offsets.push_back({tp, -1, -1, "", ErrorCode::kUnstableOffsetCommit});
+      continue;
+    }
+    auto it = group->offsets.find(tp);
+    if (it == group->offsets.end()) {
+      result.offsets.push_back({tp, -1, -1, "", ErrorCode::kNone});
+    } else {
+      result.offsets.push_back({tp, it->second.offset, it->second.leader_epoch, it->second.metadata, ErrorCode::kNone});
+    }
+  }
+  return result;
+}
+
+void GroupCoordinator::delete_offsets(const std::string& group_id, std::vector<TopicPartition> partitions,
+                                      std::function<void(OffsetDeleteResult)> done) {
+  OffsetDeleteResult result;
+  auto fail = [&](ErrorCode error) {
+    result.error = error;
+    done(std::move(result));
+  };
+  if (group_id.empty()) return fail(ErrorCode::kInvalidGroupId);
+  GroupPtr group = find(group_id);
+  if (!group || group->is(GroupState::kDead)) return fail(ErrorCode::kGroupIdNotFound);
+  result.partitions.assign(partitions.size(), ErrorCode::kNone);
+  std::vector<size_t> eligible;
+  if (group->is(GroupState::kEmpty)) {
+    for (size_t i = 0; i < partitions.size(); ++i) eligible.push_back(i);
+  } else if (group->is_consumer_group()) {
+    // Offsets of topics the members still consume must stay.
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (group->is_subscribed_to_topic(partitions[i].topic)) {
+        result.partitions[i] = ErrorCode::kGroupSubscribedToTopic;
+      } else {
+        eligible.push_back(i);
+      }
+    }
+  } else {
+    return fail(ErrorCode::kNonEmptyGroup);
+  }
+  if (eligible.empty()) return done(std::move(result));
+  auto remove = [&partitions, &eligible](Group& g) {
+    std::vector<TopicPartition> removed;
+    for (size_t i : eligible) {
+      if (g.offsets.erase(partitions[i]) > 0) removed.push_back(partitions[i]);
+    }
+    return removed;
+  };
+  cleanup_groups({group}, remove,
+                 [result = std::move(result), eligible, done = std::move(done)](ErrorCode error) mutable {
+                   for (size_t i : eligible) result.partitions[i] = error;
+                   done(std::move(result));
+                 });
+}
+
+void GroupCoordinator::expire_offsets() {
+  const int64_t now = timers_.wall_clock_ms();
+  const int64_t retention = config_.offsets_retention_ms;
+  std::vector<GroupPtr> all;
+  all.reserve(groups_.size());
+  for (const auto& [id, group] : groups_) all.push_back(group);
+  size_t expired_count = 0;
+  // Kafka's rules (KIP-211): an empty group's offsets expire `retention` after it
+  // became empty; a stable consumer group's offsets of topics it no longer
+  // subscribes to, and a simple (protocol-less) group's offsets, `retention` after
+  // their commit. Offsets being written never expire.
+  auto expire = [&](Group& group) {
+    std::vector<TopicPartition> expired;
+    std::optional<int64_t> base_state_timestamp;
+    const std::set<std::string>* keep_topics = nullptr;
+    if (group.protocol_type() && group.is(GroupState::kEmpty)) {
+      base_state_timestamp = group.state_timestamp();
+    } else if (group.is_consumer_group() && group.subscribed_topics() && group.is(GroupState::kStable)) {
+      keep_topics = &*group.subscribed_topics();
+    } else if (group.protocol_type()) {
+      return expired;
+    }
+    for (auto it = group.offsets.begin(); it != group.offsets.end();) {
+      const auto& [tp, value] = *it;
+      bool expire_it = !(keep_topics && keep_topics->contains(tp.topic)) && !group.pending_offset_commits.contains(tp);
+      if (expire_it) {
+        expire_it = value.expire_timestamp >= 0
+                        ? now >= value.expire_timestamp
+                        : now - base_state_timestamp.value_or(value.commit_timestamp) >= retention;
+      }
+      if (expire_it) {
+        expired.push_back(tp);
+        it = group.offsets.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    expired_count += expired.size();
+    return expired;
+  };
+  const size_t groups_before = groups_.size();
+  cleanup_groups(all, expire, [](ErrorCode error) {
+    if (error != ErrorCode::kNone) spdlog::warn("offset expiration: cannot write tombstones: {}", error_name(error));
+  });
+  if (expired_count > 0 || groups_.size() != groups_before) {
+    spdlog::info("offset expiration: removed {} offsets and {} groups", expired_count, groups_before - groups_.size());
+  }
+}
+
+void GroupCoordinator::schedule_retention_check() {
+  if (shut_down_) return;
+  retention_timer_ = timers_.schedule(config_.retention_check_interval_ms, [this] {
+    retention_timer_ = 0;
+    expire_offsets();
+    schedule_retention_check();
+  });
+}
+
+void GroupCoordinator::start() { schedule_retention_check(); }
+
+// ---------------------------------------------------------------- admin
+
+ListGroupsResult GroupCoordinator::list_groups(const std::set<GroupState>& states) const {
+  ListGroupsResult result;
+  for (const auto& [id, group] : groups_) {
+    if (group->is(GroupState::kDead)) continue;
+    if (!states.empty() && !states.contains(group->state())) continue;
+    result.groups.push_back({id, group->protocol_type().value_or(""), std::string(group_state_name(group->state()))});
+  }
+  std::sort(result.groups.begin(), result.groups.end(),
+            [](const GroupOverview& a, const GroupOverview& b) { return a.group_id < b.group_id; });
+  return result;
+}
+
+GroupSummary GroupCoordinator::describe_group(const std::string& group_id) const {
+  GroupSummary summary;
+  GroupPtr group = find(group_id);
+  if (!group) {
+    summary.state = group_state_name(GroupState::kDead);
+    return summary;
+  }
+  summary.state = group_state_name(group->state());
+  summary.protocol_type = group->protocol_type().value_or("");
+  // Metadata and assignments only mean something once the generation is stable.
+  const bool stable = group->is(GroupState::kStable) && group->protocol_name();
+  if (stable) summary.protocol = *group->protocol_name();
+  for (const auto& [id, member] : group->members()) {
+    MemberSummary m{id, member.group_instance_id, member.client_id, member.client_host, {}, {}};
+    if (stable) {
+      if (const Bytes* metadata = member.metadata_for(summary.protocol)) m.metadata = *metadata;
+      m.assignment = member.assignment;
+    }
+    summary.members.push_back(std::move(m));
+  }
+  return summary;
+}
+
+void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
+                                     std::function<void(std::vector<ErrorCode>)> done) {
+  std::vector<ErrorCode> errors(group_ids.size(), ErrorCode::kNone);
+  std::vector<GroupPtr> eligible;
+  std::vector<size_t> eligible_index;
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    GroupPtr group = find(group_ids[i]);
+    if (!group || group->is(GroupState::kDead)) {
+      errors[i] = ErrorCode::kGroupIdNotFound;
+    } else if (group->is(GroupState::kEmpty)) {
+      group->transition_to(GroupState::kDead, timers_.wall_clock_ms());
+      eligible.push_back(group);
+      eligible_index.push_back(i);
+    } else {
+      errors[i] = ErrorCode::kNonEmptyGroup;
+    }
+  }
+  if (eligible.empty()) return done(std::move(errors));
+  auto remove_all = [](Group& g) {
+    std::vector<TopicPartition> removed;
+    for (const auto& [tp, value] : g.offsets) removed.push_back(tp);
+    g.offsets.clear();
+    return removed;
+  };
+  cleanup_groups(eligible, remove_all,
+                 [errors = std::move(errors), eligible_index, done = std::move(done)](ErrorCode error) mutable {
+                   for (size_t i : eligible_index) errors[i] = error;
+                   done(std::move(errors));
+                 });
+}
+
+// ---------------------------------------------------------------- replay
+
+void GroupCoordinator::replay(const LogRecord& record) {
+  if (!loading_) return;
+  ++loading_->records;
+  try {
+    if (record.key.empty()) throw protocol::DecodeError("record without a key");
+    const RecordKey key = decode_record_key(record.key);
+    if (const auto* offset_key = std::get_if<OffsetCommitKey>(&key)) {
+      auto& group_offsets = loading_->offsets[offset_key->group];
+      const TopicPartition tp{offset_key->topic, offset_key->partition};
+      if (!record.value) {
+        group_offsets.erase(tp);
+        if (group_offsets.empty()) loading_->offsets.erase(offset_key->group);
+      } else {
+        const auto v = decode_offset_commit_value(*record.value);
+        group_offsets[tp] = OffsetAndMetadata{v.offset, v.leader_epoch, v.metadata, v.commit_timestamp,
+                                              v.expire_timestamp};
+      }
+    } else if (const auto* group_key = std::get_if<GroupMetadataKey>(&key)) {
+      if (!record.value) {
+        loading_->groups.erase(group_key->group);
+        loading_->removed_groups.insert(group_key->group);
+      } else {
+        loading_->groups[group_key->group] = decode_group_metadata_value(*record.value);
+        loading_->removed_groups.erase(group_key->group);
+      }
+    } else {
+      // Other key versions (e.g. newer coordinator records): skipped, as Kafka does.
+      ++loading_->skipped;
+    }
+  } catch (const protocol::DecodeError& e) {
+    ++loading_->skipped;
+    spdlog::warn("{}: skipping a malformed record: {}", kOffsetsTopic, e.what());
+  }
+}
+
+void GroupCoordinator::finish_loading() {
+  if (!loading_) return;
+  const int64_t now = timers_.wall_clock_ms();
+  size_t offset_count = 0;
+  for (auto& [id, value] : loading_->groups) {
+    auto group = std::make_shared<Group>(id, value.members.empty() ? GroupState::kEmpty : GroupState::kStable, now);
+    std::vector<Member> members;
+    for (auto& m : value.members) {
+      Member member;
+      member.member_id = m.member_id;
+      member.group_instance_id = m.group_instance_id;
+      member.client_id = m.client_id;
+      member.client_host = m.client_host;
+      member.rebalance_timeout_ms = m.rebalance_timeout_ms;
+      member.session_timeout_ms = m.session_timeout_ms;
+      member.protocol_type = value.protocol_type;
+      if (value.protocol) member.protocols.push_back({*value.protocol, std::move(m.subscription)});
+      member.assignment = std::move(m.assignment);
+      members.push_back(std::move(member));
+    }
+    group->load(value.generation,
+                value.protocol_type.empty() ? std::nullopt : std::optional<std::string>(value.protocol_type),
+                value.protocol, value.leader, value.current_state_timestamp, std::move(members));
+    groups_[id] = group;
+  }
+  // Groups with offsets but no metadata: simple consumers, or groups whose metadata
+  // was compacted away. They load as Empty.
+  for (auto& [id, offsets] : loading_->offsets) {
+    auto& group = groups_[id];
+    if (!group) group = std::make_shared<Group>(id, GroupState::kEmpty, now);
+    offset_count += offsets.size();
+    group->offsets = std::move(offsets);
+  }
+  // Members of loaded groups get a full session to come back and heartbeat.
+  for (const auto& [id, group] : groups_) {
+    for (const auto& member_id : group->member_ids()) {
+      Member& member = *group->get(member_id);
+      schedule_session_timeout(group, member, member.session_timeout_ms);
+    }
+  }
+  spdlog::info("loaded {} groups and {} committed offsets from {} records of {} ({} skipped)", groups_.size(),
+               offset_count, loading_->records, kOffsetsTopic, loading_->skipped);
+  loading_.reset();
+}
+
+}  // namespace runnel::coordinator
