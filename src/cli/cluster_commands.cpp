@@ -61,7 +61,8 @@ void run_info(ClusterOptions& o) {
   summary.add_row({"CLUSTER-ID", cluster_id.value_or("-")});
   summary.add_row({"CONTROLLER", controller >= 0 ? std::to_string(controller) : "-"});
   summary.add_row({"BROKERS", std::to_string(brokers.size())});
-  summary.add_row({"TOPICS", std::to_string(topics) + (internal ? " (+" + std::to_string(internal) + " internal)" : "")});
+  summary.add_row(
+      {"TOPICS", std::to_string(topics) + (internal ? " (+" + std::to_string(internal) + " internal)" : "")});
   summary.add_row({"PARTITIONS", std::to_string(partitions)});
   summary.print();
   Table table({"ID", "HOST", "PORT", "CONTROLLER"});

@@ -37,8 +37,7 @@ void add_client_options(CLI::App* cmd, ClientOptions& options) {
   cmd->add_option("-b,--brokers", options.brokers, "Bootstrap brokers, host:port[,host:port...]")
       ->envname("RUNNEL_BROKERS")
       ->capture_default_str();
-  cmd->add_option("--timeout", options.timeout,
-                  "How long to wait for the broker to answer (e.g. 5s, 500ms)")
+  cmd->add_option("--timeout", options.timeout, "How long to wait for the broker to answer (e.g. 5s, 500ms)")
       ->capture_default_str();
   cmd->add_option("-X,--property", options.properties,
                   "librdkafka client property key=value (repeatable), e.g. security.protocol=SSL");

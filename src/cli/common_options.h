@@ -2,13 +2,12 @@
 // the wrapper that turns a command's outcome into an exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace runnel::cli {
 

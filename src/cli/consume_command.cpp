@@ -124,8 +124,9 @@ void run_consume(ConsumeOptions& o) {
   if (!json) tmpl.emplace(o.format);
   const bool group_mode = !o.group.empty();
   if (group_mode && start.kind != StartOffset::kEarliest && start.kind != StartOffset::kLatest) {
-    usage_error("with --group, --offset can only be earliest or latest (where to start without a committed "
-                "offset); use --partitions, or `runnel group reset-offsets`");
+    usage_error(
+        "with --group, --offset can only be earliest or latest (where to start without a committed "
+        "offset); use --partitions, or `runnel group reset-offsets`");
   }
 
   std::vector<std::pair<std::string, std::string>> props{{"enable.partition.eof", o.exit_at_end ? "true" : "false"}};
@@ -139,9 +140,9 @@ void run_consume(ConsumeOptions& o) {
   } else {
     // librdkafka's assign() needs a group.id even though nothing is joined
     // or committed: the id is only a label here.
-    props.insert(props.end(), {{"group.id", "runnel-cli-reader"},
-                               {"enable.auto.commit", "false"},
-                               {"enable.auto.offset.store", "false"}});
+    props.insert(
+        props.end(),
+        {{"group.id", "runnel-cli-reader"}, {"enable.auto.commit", "false"}, {"enable.auto.offset.store", "false"}});
   }
   KafkaClient client(o.client, RD_KAFKA_CONSUMER, props);
   rd_kafka_t* rk = client.get();
@@ -157,7 +158,7 @@ void run_consume(ConsumeOptions& o) {
   for (int p : partitions) {
     if (p < 0 || p >= topic.partition_cnt) {
       fail("topic '" + o.topic + "' has no partition " + std::to_string(p) + " (it has " +
-                  std::to_string(topic.partition_cnt) + ")");
+           std::to_string(topic.partition_cnt) + ")");
     }
   }
   md.reset();
@@ -196,7 +197,8 @@ void run_consume(ConsumeOptions& o) {
       // Transport hiccups are retried by librdkafka; anything else (unknown
       // topic, authorization, group errors) ends the command.
       if (msg->err == RD_KAFKA_RESP_ERR__TRANSPORT) continue;
-      failure.emplace(kExitFailed, "consume failed: " + error_text(msg->err) + ": " + rd_kafka_message_errstr(msg.get()));
+      failure.emplace(kExitFailed,
+                      "consume failed: " + error_text(msg->err) + ": " + rd_kafka_message_errstr(msg.get()));
       break;
     } else {
       at_end.erase(msg->partition);

@@ -97,7 +97,8 @@ GroupInfo describe_group(KafkaClient& client, const std::string& group) {
     member.instance_id = text(rd_kafka_MemberDescription_group_instance_id(m));
     if (const auto* assignment = rd_kafka_MemberDescription_assignment(m)) {
       if (const auto* parts = rd_kafka_MemberAssignment_partitions(assignment)) {
-        for (int k = 0; k < parts->cnt; ++k) member.assignment.emplace_back(parts->elems[k].topic, parts->elems[k].partition);
+        for (int k = 0; k < parts->cnt; ++k)
+          member.assignment.emplace_back(parts->elems[k].topic, parts->elems[k].partition);
       }
     }
     std::sort(member.assignment.begin(), member.assignment.end());
@@ -206,10 +207,10 @@ void describe_one(KafkaClient& client, const rd_kafka_metadata_t& md, const std:
     rows.push_back(row);
   }
 
-  const std::string coordinator =
-      info.coordinator_id < 0 ? "-"
-                              : std::to_string(info.coordinator_id) + " (" + info.coordinator_host + ":" +
-                                    std::to_string(info.coordinator_port) + ")";
+  const std::string coordinator = info.coordinator_id < 0
+                                      ? "-"
+                                      : std::to_string(info.coordinator_id) + " (" + info.coordinator_host + ":" +
+                                            std::to_string(info.coordinator_port) + ")";
   if (format == OutputFormat::kTable) {
     Table summary;
     summary.add_row({"GROUP", group});
@@ -389,11 +390,13 @@ void run_reset_offsets(GroupOptions& o) {
   std::map<TopicPartition, int64_t> by_time;
   if (by_datetime) {
     PartitionListPtr query(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-    for (const auto& [t, p] : partitions) rd_kafka_topic_partition_list_add(query.get(), t.c_str(), p)->offset = timestamp;
+    for (const auto& [t, p] : partitions)
+      rd_kafka_topic_partition_list_add(query.get(), t.c_str(), p)->offset = timestamp;
     if (const auto err = rd_kafka_offsets_for_times(client.get(), query.get(), client.timeout_ms())) {
       fail("cannot look up offsets for " + o.to_datetime + ": " + error_text(err));
     }
-    for (int i = 0; i < query->cnt; ++i) by_time[{query->elems[i].topic, query->elems[i].partition}] = query->elems[i].offset;
+    for (int i = 0; i < query->cnt; ++i)
+      by_time[{query->elems[i].topic, query->elems[i].partition}] = query->elems[i].offset;
   }
 
   PartitionListPtr plan(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
@@ -415,7 +418,8 @@ void run_reset_offsets(GroupOptions& o) {
       target = *o.to_offset;
     } else if (o.shift_by) {
       if (!has_current) {
-        fail("cannot shift " + tp.first + "/" + std::to_string(tp.second) + ": the group has no committed offset there");
+        fail("cannot shift " + tp.first + "/" + std::to_string(tp.second) +
+             ": the group has no committed offset there");
       }
       target = current + *o.shift_by;
     } else {
@@ -434,8 +438,8 @@ void run_reset_offsets(GroupOptions& o) {
 
   if (o.execute) {
     rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), plan.get());
-    std::unique_ptr<rd_kafka_AlterConsumerGroupOffsets_t, decltype(&rd_kafka_AlterConsumerGroupOffsets_destroy)>
-        owned(request, &rd_kafka_AlterConsumerGroupOffsets_destroy);
+    std::unique_ptr<rd_kafka_AlterConsumerGroupOffsets_t, decltype(&rd_kafka_AlterConsumerGroupOffsets_destroy)> owned(
+        request, &rd_kafka_AlterConsumerGroupOffsets_destroy);
     auto options = client.admin_options(RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS);
     QueuePtr queue(rd_kafka_queue_new(client.get()));
     rd_kafka_AlterConsumerGroupOffsets(client.get(), &request, 1, options.get(), queue.get());
@@ -522,8 +526,8 @@ void add_group_commands(CLI::App& app) {
   leaf(group, "list", "List consumer groups", std::make_shared<GroupOptions>(), run_list);
 
   auto describe = std::make_shared<GroupOptions>();
-  CLI::App* cmd = leaf(group, "describe", "Members, committed offsets, log end offsets and lag of groups", describe,
-                       run_describe);
+  CLI::App* cmd =
+      leaf(group, "describe", "Members, committed offsets, log end offsets and lag of groups", describe, run_describe);
   cmd->add_option("groups", describe->groups, "Group ids")->required();
 
   auto reset = std::make_shared<GroupOptions>();

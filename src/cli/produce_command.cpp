@@ -92,7 +92,7 @@ void run_produce(ProduceOptions& o) {
   const auto& topic = require_topic(*md, o.topic);
   if (o.partition >= topic.partition_cnt) {
     fail("topic '" + o.topic + "' has no partition " + std::to_string(o.partition) + " (it has " +
-                std::to_string(topic.partition_cnt) + ")");
+         std::to_string(topic.partition_cnt) + ")");
   }
   md.reset();
 
@@ -191,7 +191,8 @@ void add_produce_command(CLI::App& app) {
   cmd->add_option("-z,--compression", o->compression, "none, gzip, snappy, lz4 or zstd")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))
       ->capture_default_str();
-  cmd->add_option("--acks", o->acks, "all (-1), 1 or 0")->check(CLI::IsMember({"all", "-1", "0", "1"}))
+  cmd->add_option("--acks", o->acks, "all (-1), 1 or 0")
+      ->check(CLI::IsMember({"all", "-1", "0", "1"}))
       ->capture_default_str();
   cmd->add_option("--delivery-timeout", o->delivery_timeout, "Give up on a record not acknowledged within this time")
       ->capture_default_str();

@@ -37,8 +37,7 @@ std::string unescape(std::string_view text) {
         i += 2;
         break;
       }
-      default:
-        usage_error(std::string("unknown escape \\") + text[i] + " in '" + std::string(text) + "'");
+      default: usage_error(std::string("unknown escape \\") + text[i] + " in '" + std::string(text) + "'");
     }
   }
   return out;
@@ -77,8 +76,12 @@ void RecordTemplate::render(const RecordView& r, std::string& out) const {
       case 'p': out += std::to_string(r.partition); break;
       case 'o': out += std::to_string(r.offset); break;
       case 'T': out += std::to_string(r.timestamp); break;
-      case 'k': if (r.key) out += *r.key; break;
-      case 's': if (r.value) out += *r.value; break;
+      case 'k':
+        if (r.key) out += *r.key;
+        break;
+      case 's':
+        if (r.value) out += *r.value;
+        break;
       case 'K': out += r.key ? std::to_string(r.key->size()) : "-1"; break;
       case 'S': out += r.value ? std::to_string(r.value->size()) : "-1"; break;
       case 'h':

@@ -7,9 +7,8 @@ namespace {
 
 // Display width: count UTF-8 lead bytes, so non-ASCII names still align.
 std::size_t display_width(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.

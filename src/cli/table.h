@@ -49,10 +49,7 @@ class JsonWriter {
   JsonWriter& value(const std::string& s) { return value(std::string_view(s)); }
   JsonWriter& value(bool b);
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  JsonWriter& value(T n) {
-    return raw(std::to_string(n));
-  }
+  requires(!std::same_as<T, bool>) JsonWriter& value(T n) { return raw(std::to_string(n)); }
   template <typename T>
   JsonWriter& value(const std::optional<T>& v) {
     return v ? value(*v) : null();

@@ -356,7 +356,8 @@ void run_alter_config(TopicOptions& o) {
   rd_kafka_AlterConfigs(client.get(), resources, 1, options.get(), queue.get());
   EventPtr event = client.wait_admin_result(queue.get(), "AlterConfigs");
   size_t count = 0;
-  const auto** results = rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.get()), &count);
+  const auto** results =
+      rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event.get()), &count);
   if (count == 1) {
     if (const auto err = rd_kafka_ConfigResource_error(results[0]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       fail("cannot alter configs of topic '" + topic +

@@ -253,9 +253,6 @@ BrokerConfig ConfigLoader::build() const {
       values_.at("broker.id").value != values_.at("node.id").value) {
     throw ConfigError("broker.id and node.id are both set and differ");
   }
-  if (config.message_max_bytes > config.socket_request_max_bytes) {
-    throw ConfigError("invalid value for message.max.bytes: larger than socket.request.max.bytes");
-  }
   if (config.group_min_session_timeout_ms > config.group_max_session_timeout_ms) {
     throw ConfigError("invalid value for group.min.session.timeout.ms: larger than group.max.session.timeout.ms");
   }

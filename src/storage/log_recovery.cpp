@@ -176,7 +176,9 @@ std::error_code Log::load(const LogOpenOptions& options) {
 
   // Without a clean shutdown, everything from the segment holding the recovery point on
   // may hold unsynced (torn) data and gets a full CRC scan.
-  size_t first_to_scan = segs.size();
+  // Even after a clean shutdown the active segment is scanned: it is the only one
+  // anything could have been appended to since, and a bad batch there must never be served.
+  size_t first_to_scan = segs.size() - 1;
   if (!options.clean_shutdown) {
     first_to_scan = 0;
     for (size_t i = 0; i < segs.size(); ++i)

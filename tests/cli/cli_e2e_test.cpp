@@ -39,10 +39,11 @@ class CliEndToEnd : public ::testing::Test {
 
   std::string GroupOffsets(const std::string& group) {
     // "state total_lag | p:committed/end/lag ..." for compact assertions.
-    return Query({"group", "describe", group},
-                 "g=d[0]\n"
-                 "print(g['state'], g['total_lag'], '|', ' '.join('%d:%s/%s/%s' % (o['partition'], o['committed_offset'],"
-                 " o['log_end_offset'], o['lag']) for o in g['offsets']))");
+    return Query(
+        {"group", "describe", group},
+        "g=d[0]\n"
+        "print(g['state'], g['total_lag'], '|', ' '.join('%d:%s/%s/%s' % (o['partition'], o['committed_offset'],"
+        " o['log_end_offset'], o['lag']) for o in g['offsets']))");
   }
 
   std::unique_ptr<it::BrokerProcess> broker_;
@@ -92,9 +93,10 @@ TEST_F(CliEndToEnd, CreateProduceConsumeDescribeLagResetConsumeAgainDelete) {
   EXPECT_EQ(Query({"group", "describe", "g1"}, "print(d[0]['total_lag'])"), "10\n");
   r = Run({"group", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", "--execute", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(Python("import json,sys; d=json.load(sys.stdin); print(d['executed'], [o['new_offset'] for o in d['offsets']])",
-                   r.out),
-            "True [0, 0, 0]\n");
+  EXPECT_EQ(
+      Python("import json,sys; d=json.load(sys.stdin); print(d['executed'], [o['new_offset'] for o in d['offsets']])",
+             r.out),
+      "True [0, 0, 0]\n");
   EXPECT_EQ(Query({"group", "describe", "g1"}, "print(d[0]['total_lag'])"), "30\n");
 
   // Consume again from the reset position: all 30, then no lag.
@@ -104,8 +106,8 @@ TEST_F(CliEndToEnd, CreateProduceConsumeDescribeLagResetConsumeAgainDelete) {
   EXPECT_EQ(Query({"group", "describe", "g1"}, "print(d[0]['total_lag'])"), "0\n");
 
   // Other strategies on selected partitions.
-  const std::string end0 = Query({"topic", "describe", "orders", "--no-configs"},
-                                 "print(d[0]['partitions'][0]['log_end_offset'])");
+  const std::string end0 =
+      Query({"topic", "describe", "orders", "--no-configs"}, "print(d[0]['partitions'][0]['log_end_offset'])");
   const long long p0_end = std::stoll(end0);
   r = Run({"group", "reset-offsets", "g1", "--topic", "orders:0", "--shift-by", "-2", "--execute"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
@@ -181,8 +183,9 @@ TEST_F(CliEndToEnd, TopicConfigsPartitionsAndDryRuns) {
             "('3600000', 'DYNAMIC_TOPIC_CONFIG') ('compact', 'DYNAMIC_TOPIC_CONFIG')\n");
   r = Run({"topic", "alter-config", "t1", "--delete", "retention.ms"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(Query({"topic", "describe", "t1"}, "c={x['name']: x['source'] for x in d[0]['configs']}\n"
-                                               "print(c.get('retention.ms'), c.get('cleanup.policy'))"),
+  EXPECT_EQ(Query({"topic", "describe", "t1"},
+                  "c={x['name']: x['source'] for x in d[0]['configs']}\n"
+                  "print(c.get('retention.ms'), c.get('cleanup.policy'))"),
             "DEFAULT_CONFIG DYNAMIC_TOPIC_CONFIG\n");
   r = Run({"topic", "alter-config", "t1", "--set", "retention.ms=banana"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
@@ -193,8 +196,7 @@ TEST_F(CliEndToEnd, TopicConfigsPartitionsAndDryRuns) {
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   r = Run({"topic", "add-partitions", "t2", "--total", "3", "--dry-run"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(Query({"topic", "list"}, "print([(t['name'], t['partitions']) for t in d])"),
-            "[('t1', 4), ('t2', 2)]\n");
+  EXPECT_EQ(Query({"topic", "list"}, "print([(t['name'], t['partitions']) for t in d])"), "[('t1', 4), ('t2', 2)]\n");
   r = Run({"topic", "add-partitions", "t2", "--total", "1"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
 

@@ -82,8 +82,9 @@ TEST(CliRecordFormat, JsonRecordKeepsNulls) {
   r.headers = {{"h", "x"}};
   std::string out;
   render_record_json(r, out);
-  EXPECT_EQ(out,
-            R"({"topic":"t","partition":1,"offset":7,"timestamp":5,"key":null,"value":"v\"","headers":[{"key":"h","value":"x"}]})");
+  EXPECT_EQ(
+      out,
+      R"({"topic":"t","partition":1,"offset":7,"timestamp":5,"key":null,"value":"v\"","headers":[{"key":"h","value":"x"}]})");
 }
 
 TEST(CliRecordFormat, BadTemplatesAndEscapesAreUsageErrors) {

@@ -67,9 +67,9 @@ TEST_F(CliRoundTrip, KeysHeadersAndEveryCompressionCodecSurviveTheRoundTrip) {
     input += "no separator here\n";  // no key
     expected += "1||no separator here|app=runnel,trace=a=b|200\n";
 
-    const CliResult produced = Run({"produce", topic, "-k", "\\t", "-H", "app=runnel", "-H", "trace=a=b", "-p", "1",
-                                    "-z", codec, "--acks", "all"},
-                                   input);
+    const CliResult produced = Run(
+        {"produce", topic, "-k", "\\t", "-H", "app=runnel", "-H", "trace=a=b", "-p", "1", "-z", codec, "--acks", "all"},
+        input);
     ASSERT_EQ(produced.exit_code, 0) << Describe(produced);
     EXPECT_NE(produced.out.find("201"), std::string::npos) << produced.out;  // records column
 
@@ -103,16 +103,17 @@ TEST_F(CliRoundTrip, JsonOutputsParse) {
       "for r in sorted(rs, key=lambda r: r['value']):\n"
       "  print(repr((r['topic'], r['key'], r['value'], r['headers'], type(r['offset']).__name__)))\n",
       consumed.out);
-  EXPECT_EQ(summary,
-            "('rt-json', '', '', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
-            "('rt-json', None, 'binary \\x01\\x02ÿ', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
-            "('rt-json', 'k2', 'line with \"quotes\" and \\\\backslash', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
-            "('rt-json', 'k1', 'v1', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n");
+  EXPECT_EQ(
+      summary,
+      "('rt-json', '', '', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
+      "('rt-json', None, 'binary \\x01\\x02ÿ', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
+      "('rt-json', 'k2', 'line with \"quotes\" and \\\\backslash', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n"
+      "('rt-json', 'k1', 'v1', [{'key': 'h', 'value': '\"quoted\"'}], 'int')\n");
 
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"topic", "list", "--format", "json"},
-           {"topic", "describe", topic, "--no-configs", "--format", "json"},
-           {"cluster", "info", "--format", "json"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"topic", "list", "--format", "json"},
+                                             {"topic", "describe", topic, "--no-configs", "--format", "json"},
+                                             {"cluster", "info", "--format", "json"}}) {
     const CliResult r = Run(args);
     ASSERT_EQ(r.exit_code, 0) << Describe(r);
     EXPECT_TRUE(IsJsonDocument(r.out)) << Describe(r);
@@ -136,9 +137,9 @@ TEST_F(CliRoundTrip, ConsumeStartsAtEarliestLatestOffsetTimestampOrRelative) {
   };
   produce_range(0, 5);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const auto middle = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto middle =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   produce_range(5, 10);
 
@@ -175,11 +176,11 @@ TEST_F(CliRoundTrip, ConsumeStartsAtEarliestLatestOffsetTimestampOrRelative) {
 }
 
 TEST_F(CliRoundTrip, UnknownTopicIsOneLineAndExitOne) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"consume", "no-such-topic", "-e"},
-           {"produce", "no-such-topic"},
-           {"topic", "describe", "no-such-topic"},
-           {"topic", "add-partitions", "no-such-topic", "-n", "1"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"consume", "no-such-topic", "-e"},
+                                             {"produce", "no-such-topic"},
+                                             {"topic", "describe", "no-such-topic"},
+                                             {"topic", "add-partitions", "no-such-topic", "-n", "1"}}) {
     const CliResult r = Run(args, "x\n");
     EXPECT_EQ(r.exit_code, 1) << Describe(r);
     ASSERT_EQ(Lines(r.err).size(), 1u) << Describe(r);

@@ -13,7 +13,7 @@ struct CliResult {
   bool timed_out = false;
   std::string out;
   std::string err;
-  double seconds = 0;  // wall time of the run
+  double seconds = 0;   // wall time of the run
   std::string command;  // for failure messages
 };
 

@@ -47,29 +47,29 @@ TEST(CliUsage, BadArgumentsExitTwoWithOneLine) {
   // any connection attempt (and fast).
   const std::string b = "127.0.0.1:1";
   const std::vector<std::vector<std::string>> cases = {
-      {},                                                           // no subcommand
-      {"topic"},                                                    // no topic subcommand
-      {"frobnicate"},                                               // unknown command
-      {"topic", "list", "--no-such-flag", "-b", b},                 // unknown option
-      {"topic", "create", "-b", b},                                 // missing topic name
-      {"topic", "create", "t", "-p", "zero", "-b", b},              // not a number
-      {"topic", "create", "t", "-p", "0", "-b", b},                 // out of range
-      {"topic", "create", "t", "-c", "novalue", "-b", b},           // config without '='
-      {"topic", "list", "--format", "xml", "-b", b},                // unknown output format
-      {"topic", "list", "--timeout", "soon", "-b", b},              // bad duration
-      {"topic", "alter-config", "t", "-b", b},                      // nothing to change
-      {"topic", "add-partitions", "t", "-b", b},                    // neither --num nor --total
-      {"produce", "t", "-z", "brotli", "-b", b},                    // unknown codec
-      {"produce", "t", "--acks", "2", "-b", b},                     // bad acks
-      {"produce", "t", "-H", "novalue", "-b", b},                   // header without '='
-      {"produce", "t", "-X", "no.such.property=1", "-b", b},        // unknown librdkafka property
-      {"consume", "t", "-o", "yesterday", "-b", b},                 // bad start offset
-      {"consume", "t", "-f", "%q", "-b", b},                        // bad format directive
-      {"consume", "t", "-g", "g", "-p", "0", "-b", b},              // group and partitions
-      {"consume", "t", "-g", "g", "-o", "5", "-b", b},              // absolute offset with a group
-      {"consume", "t", "-n", "0", "-b", b},                         // count must be positive
-      {"group", "reset-offsets", "g", "--topic", "t", "-b", b},     // no strategy
-      {"group", "reset-offsets", "g", "--to-earliest", "-b", b},    // no topic scope
+      {},                                                         // no subcommand
+      {"topic"},                                                  // no topic subcommand
+      {"frobnicate"},                                             // unknown command
+      {"topic", "list", "--no-such-flag", "-b", b},               // unknown option
+      {"topic", "create", "-b", b},                               // missing topic name
+      {"topic", "create", "t", "-p", "zero", "-b", b},            // not a number
+      {"topic", "create", "t", "-p", "0", "-b", b},               // out of range
+      {"topic", "create", "t", "-c", "novalue", "-b", b},         // config without '='
+      {"topic", "list", "--format", "xml", "-b", b},              // unknown output format
+      {"topic", "list", "--timeout", "soon", "-b", b},            // bad duration
+      {"topic", "alter-config", "t", "-b", b},                    // nothing to change
+      {"topic", "add-partitions", "t", "-b", b},                  // neither --num nor --total
+      {"produce", "t", "-z", "brotli", "-b", b},                  // unknown codec
+      {"produce", "t", "--acks", "2", "-b", b},                   // bad acks
+      {"produce", "t", "-H", "novalue", "-b", b},                 // header without '='
+      {"produce", "t", "-X", "no.such.property=1", "-b", b},      // unknown librdkafka property
+      {"consume", "t", "-o", "yesterday", "-b", b},               // bad start offset
+      {"consume", "t", "-f", "%q", "-b", b},                      // bad format directive
+      {"consume", "t", "-g", "g", "-p", "0", "-b", b},            // group and partitions
+      {"consume", "t", "-g", "g", "-o", "5", "-b", b},            // absolute offset with a group
+      {"consume", "t", "-n", "0", "-b", b},                       // count must be positive
+      {"group", "reset-offsets", "g", "--topic", "t", "-b", b},   // no strategy
+      {"group", "reset-offsets", "g", "--to-earliest", "-b", b},  // no topic scope
       {"group", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--to-latest", "-b", b},
       {"group", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--dry-run", "--execute", "-b", b},
       {"group", "reset-offsets", "g", "--topic", "t", "--to-datetime", "last tuesday", "-b", b},

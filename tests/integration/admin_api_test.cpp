@@ -192,7 +192,7 @@ TEST_F(AdminApiTest, CreatePartitionsGrowsButNeverShrinks) {
 TEST_F(AdminApiTest, DeleteRecordsAdvancesTheLogStart) {
   ASSERT_EQ(admin_->create_topic("trim", 1, 1, {{"segment.bytes", "1024"}}).err, RD_KAFKA_RESP_ERR_NO_ERROR);
   produce("trim", 0, 60);
-  EXPECT_EQ(admin_->watermarks("trim", 0), std::make_pair<int64_t, int64_t>(0, 60));
+  EXPECT_EQ(admin_->watermarks("trim", 0), (std::pair<int64_t, int64_t>(0, 60)));
   AdminOutcome outcome;
   EXPECT_EQ(admin_->delete_records("trim", 0, 25, &outcome), 25);
   EXPECT_EQ(outcome.err, RD_KAFKA_RESP_ERR_NO_ERROR);

@@ -73,7 +73,7 @@ class RetentionTest : public ::testing::Test {
 TEST_F(RetentionTest, TimeRetentionDeletesOldSegmentsAndConsumersResetToTheNewStart) {
   ASSERT_EQ(admin_->create_topic("aged", 1, 1, {{"segment.bytes", "2048"}, {"retention.ms", "3600000"}}).err,
             RD_KAFKA_RESP_ERR_NO_ERROR);
-  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}});
+  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}, {"batch.num.messages", "5"}});  // many small batches
   ProduceAt(producer, "aged", 200, NowMs() - 2 * 3600 * 1000, 0);  // two hours old: past retention
   ProduceAt(producer, "aged", 200, NowMs(), 200);
   const auto w = WaitForEarliestAbove(broker_->bootstrap(), "aged", 0, std::chrono::seconds(30));
@@ -93,7 +93,7 @@ TEST_F(RetentionTest, TimeRetentionDeletesOldSegmentsAndConsumersResetToTheNewSt
 TEST_F(RetentionTest, SizeRetentionKeepsAboutRetentionBytes) {
   ASSERT_EQ(admin_->create_topic("sized", 1, 1, {{"segment.bytes", "1024"}, {"retention.bytes", "4096"}}).err,
             RD_KAFKA_RESP_ERR_NO_ERROR);
-  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}});
+  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}, {"batch.num.messages", "5"}});  // many small batches
   ProduceAt(producer, "sized", 300, NowMs(), 0);
   const auto w = WaitForEarliestAbove(broker_->bootstrap(), "sized", 0, std::chrono::seconds(30));
   ASSERT_TRUE(w.error.empty()) << w.error;
@@ -109,7 +109,7 @@ TEST_F(RetentionTest, SizeRetentionKeepsAboutRetentionBytes) {
 TEST_F(RetentionTest, ShrinkingRetentionMsWithAlterConfigsDeletesOldSegments) {
   ASSERT_EQ(admin_->create_topic("shrink", 1, 1, {{"segment.bytes", "1024"}, {"retention.ms", "-1"}}).err,
             RD_KAFKA_RESP_ERR_NO_ERROR);
-  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}});
+  Producer producer(broker_->bootstrap(), {{"linger.ms", "0"}, {"batch.num.messages", "5"}});  // many small batches
   ProduceAt(producer, "shrink", 200, NowMs(), 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // several check intervals: nothing goes
   auto w = QueryWatermarks(broker_->bootstrap(), "shrink", 0);

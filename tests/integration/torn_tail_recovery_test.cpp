@@ -117,7 +117,7 @@ TEST_P(TornTailRecovery, BrokerTruncatesTornTailKeepsEarlierRecordsAndContinuesA
   Watermarks w = QueryWatermarks(broker.bootstrap(), topic, 0);
   ASSERT_TRUE(w.error.empty()) << w.error;
   EXPECT_EQ(w.high, kBatches) << "the torn bytes must not count as records";
-  PartitionContents before = ReadPartition(broker.bootstrap(), topic, 0, kBatches);
+  PartitionContents before = ReadPartition(broker.bootstrap(), topic, 0, kBatches, std::chrono::seconds(30));
   EXPECT_TRUE(before.complete);
   EXPECT_EQ(VerifyPartitionAgainstAcks(0, before, acked, [](std::uint64_t id) { return MakeMixedRecord(id, kSeed); }),
             0);
@@ -137,7 +137,7 @@ TEST_P(TornTailRecovery, BrokerTruncatesTornTailKeepsEarlierRecordsAndContinuesA
     deliveries.insert(deliveries.end(), d.begin(), d.end());
   }
   acked = AckedOffsets(deliveries);
-  PartitionContents after = ReadPartition(broker.bootstrap(), topic, 0, kBatches + 1);
+  PartitionContents after = ReadPartition(broker.bootstrap(), topic, 0, kBatches + 1, std::chrono::seconds(30));
   EXPECT_TRUE(after.complete);
   EXPECT_EQ(after.records.size(), static_cast<std::size_t>(kBatches + 1));
   EXPECT_EQ(VerifyPartitionAgainstAcks(0, after, acked, [](std::uint64_t id) { return MakeMixedRecord(id, kSeed); }),
