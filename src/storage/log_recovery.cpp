@@ -38,6 +38,7 @@ std::error_code Log::resolve_swap_files(std::vector<std::string>& names) {
   std::set<int64_t> swaps;
   for (const auto& name : names) {
     if (ends_with(name, ".deleted") || ends_with(name, ".cleaned")) {
+      if (ends_with(name, ".log.cleaned")) spdlog::info("log {}: discarding unfinished cleaner output {}", dir_, name);
       (void)env_.remove(dir_ + "/" + name);
       changed = true;
     } else if (ends_with(name, ".log.swap")) {

@@ -87,10 +87,11 @@ TEST_F(CliEndToEnd, CreateProduceConsumeDescribeLagResetConsumeAgainDelete) {
   EXPECT_NE(r.out.find("LOG-END-OFFSET"), std::string::npos) << r.out;
 
   // Reset: the default is a dry run that changes nothing.
+  const std::string committed_before = GroupOffsets("g1");
   r = Run({"group", "reset-offsets", "g1", "--topic", "orders", "--to-earliest"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.out.find("dry run"), std::string::npos) << r.out;
-  EXPECT_EQ(Query({"group", "describe", "g1"}, "print(d[0]['total_lag'])"), "10\n");
+  EXPECT_EQ(GroupOffsets("g1"), committed_before);
   r = Run({"group", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", "--execute", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(

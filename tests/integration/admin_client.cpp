@@ -54,6 +54,7 @@ AdminOutcome AdminClient::create_topic(const std::string& name, int partitions, 
                                        const std::map<std::string, std::string>& configs, bool validate_only) {
   char errstr[256];
   auto* topic = rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, errstr, sizeof errstr);
+  if (topic == nullptr) return {RD_KAFKA_RESP_ERR__INVALID_ARG, errstr};  // refused client-side
   for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(topic, k.c_str(), v.c_str());
   auto* opts = options(rk_, RD_KAFKA_ADMIN_OP_CREATETOPICS, validate_only);
   rd_kafka_CreateTopics(rk_, &topic, 1, opts, queue_);

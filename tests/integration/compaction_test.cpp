@@ -165,7 +165,9 @@ TEST(Compaction, KeylessRecordsAreRefusedWithInvalidRecord) {
   AdminClient admin(broker.bootstrap());
   ASSERT_EQ(admin.create_topic("keyed", 1, 1, {{"cleanup.policy", "compact"}}).err, RD_KAFKA_RESP_ERR_NO_ERROR);
   Producer producer(broker.bootstrap(), {{"linger.ms", "0"}, {"retries", "0"}, {"compression.type", "lz4"}});
+  // Separate requests: Kafka refuses the whole batch that holds a keyless record.
   ASSERT_EQ(producer.produce("keyed", 0, TestRecord{std::nullopt, "no key", {}}, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  producer.flush(std::chrono::seconds(30));
   ASSERT_EQ(producer.produce("keyed", 0, TestRecord{"k", "keyed", {}}, 2), RD_KAFKA_RESP_ERR_NO_ERROR);
   producer.flush(std::chrono::seconds(30));
   std::map<std::uint64_t, rd_kafka_resp_err_t> errors;
@@ -195,13 +197,14 @@ TEST(Compaction, Kill9DuringCleaningLosesNothing) {
   const Seen seen = WaitForCompaction(broker.bootstrap(), "crashy", 500, false, std::chrono::seconds(90));
   EXPECT_LE(seen.records, 500u);
   ExpectFinalState(seen, written);
-  // Nothing half-done is left once the broker has opened the log again.
+  // A clean stop aborts a pass in progress without leaving half-done files
+  // (leftovers of a crash are resolved when the log opens: see the storage tests).
   ASSERT_EQ(broker.stop(), 0);
-  ASSERT_TRUE(broker.start());
   for (const auto& e : std::filesystem::directory_iterator(broker.partition_dir("crashy", 0))) {
     const auto name = e.path().filename().string();
     EXPECT_FALSE(name.ends_with(".cleaned") || name.ends_with(".swap")) << name;
   }
+  ASSERT_TRUE(broker.start());
   ExpectFinalState(ReadState(broker.bootstrap(), "crashy"), written);
 }
 

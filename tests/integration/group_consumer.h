@@ -70,6 +70,8 @@ class GroupConsumer {
   // Polls on a background thread until stop(): each record goes to `log`, then
   // (if commit_each) is committed synchronously; acknowledged commits are kept.
   void start(ConsumptionLog* log);
+  // Asks the polling thread to finish its current record and exit; stop() also waits.
+  void request_stop() { stop_ = true; }
   void stop();
   // LeaveGroup (dynamic members) and a final commit: a clean shutdown.
   void close();

@@ -67,11 +67,11 @@ TEST(Idempotence, ExactlyOnceWhileAProxyCutsConnections) {
     ASSERT_EQ(admin.create_topic("idem", 1).err, RD_KAFKA_RESP_ERR_NO_ERROR);
   }
 
-  constexpr std::uint64_t kRecords = 6000;
+  constexpr std::uint64_t kRecords = 20000;
   Producer producer(bootstrap, IdempotentConfig());
   ASSERT_TRUE(producer.ok()) << producer.error();
   ASSERT_GE(producer.wait_for_topic("idem", std::chrono::seconds(30)), 1);
-  proxy.set_cut_after(60000);  // every connection dies after up to 60 KB
+  proxy.set_cut_after(16000);  // every connection dies after up to 16 KB
   for (std::uint64_t id = 0; id < kRecords; ++id) {
     ASSERT_EQ(producer.produce("idem", 0, Numbered(id), id), RD_KAFKA_RESP_ERR_NO_ERROR);
     if (id % 100 == 0) producer.poll(1);
@@ -80,7 +80,7 @@ TEST(Idempotence, ExactlyOnceWhileAProxyCutsConnections) {
   while (producer.outstanding() > 0 && std::chrono::steady_clock::now() < deadline) producer.poll(50);
   proxy.set_cut_after(0);
   ASSERT_EQ(producer.flush(std::chrono::seconds(30)), RD_KAFKA_RESP_ERR_NO_ERROR);
-  EXPECT_GT(proxy.cuts(), 5u) << "the proxy should have cut connections";
+  EXPECT_GT(proxy.cuts(), 10u) << "the proxy should have cut connections";
   ExpectAllDelivered(producer, kRecords);
   ExpectExactlyOnceInOrder(bootstrap, "idem", kRecords);
 }

@@ -82,11 +82,15 @@ void TcpProxy::accept_loop() {
 // Both directions in one thread with poll(); bounded by stop() (100 ms polls).
 void TcpProxy::pump(int client, int server) {
   std::mt19937_64 rng(seed_.fetch_add(1) * 7919);
-  const std::uint32_t max_cut = cut_after_;
-  std::uint64_t budget = max_cut == 0 ? UINT64_MAX : 1 + rng() % max_cut;
+  std::uint32_t max_cut = 0;
+  std::uint64_t budget = UINT64_MAX;
   char buf[16384];
   bool open = true;
   while (open && !stopping_) {
+    if (cut_after_ != max_cut) {  // cutting switched on/off: applies to open connections too
+      max_cut = cut_after_;
+      budget = max_cut == 0 ? UINT64_MAX : 1 + rng() % max_cut;
+    }
     pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
     if (::poll(p, 2, 100) <= 0) continue;
     for (int i = 0; i < 2 && open; ++i) {

@@ -22,7 +22,7 @@ class TcpProxy {
 
   bool ok() const { return listen_fd_ >= 0; }
   std::uint16_t port() const { return port_; }
-  // Cut each new connection after 1..max_bytes forwarded bytes (0 = never cut).
+  // Cut each connection after 1..max_bytes more forwarded bytes (0 = stop cutting).
   void set_cut_after(std::uint32_t max_bytes) { cut_after_ = max_bytes; }
   std::uint64_t cuts() const { return cuts_; }
   void stop();
