@@ -53,8 +53,7 @@ struct GroupInfo {
 std::string state_name(rd_kafka_consumer_group_state_t state) { return rd_kafka_consumer_group_state_name(state); }
 
 std::string group_error_text(const rd_kafka_error_t* error) {
-  const char* s = rd_kafka_error_string(error);
-  return s != nullptr && *s != '\0' ? std::string(s) : error_text(rd_kafka_error_code(error));
+  return error_text(rd_kafka_error_code(error), rd_kafka_error_string(error));
 }
 
 // One group per request: results and errors stay simple to attribute.

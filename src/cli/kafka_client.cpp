@@ -54,6 +54,15 @@ std::string error_text(rd_kafka_resp_err_t err) {
   return text;
 }
 
+std::string error_text(rd_kafka_resp_err_t err, const char* detail) {
+  std::string text = detail != nullptr ? detail : "";
+  while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
+  if (text.empty() || text == rd_kafka_err2str(err)) return error_text(err);
+  const char* name = rd_kafka_err2name(err);
+  if (name != nullptr && name[0] != '_') text += std::string(" (") + name + ")";
+  return text;
+}
+
 KafkaClient::KafkaClient(const ClientOptions& options, rd_kafka_type_t type,
                          const std::vector<std::pair<std::string, std::string>>& extra,
                          const std::function<void(rd_kafka_conf_t*)>& configure)
@@ -170,8 +179,7 @@ EventPtr KafkaClient::wait_admin_result(rd_kafka_queue_t* queue, const std::stri
   if (!event) fail(api + " timed out after " + seconds_text(timeout_ms_));
   const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return event;
-  const char* errstr = rd_kafka_event_error_string(event.get());
-  const std::string detail = errstr != nullptr && *errstr != '\0' ? errstr : error_text(err);
+  const std::string detail = error_text(err, rd_kafka_event_error_string(event.get()));
   if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) fail("the broker does not support " + api + ": " + detail);
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) fail(api + " timed out after " + seconds_text(timeout_ms_) + ": " + detail);
   fail(api + " failed: " + detail);

@@ -45,6 +45,9 @@ using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
 // "Unknown topic or partition (UNKNOWN_TOPIC_OR_PART)": readable text plus
 // the Kafka error name people search for.
 std::string error_text(rd_kafka_resp_err_t err);
+// The broker's own message when it sent one ("Topic 'x' already exists"),
+// else librdkafka's text; plus the Kafka error name either way.
+std::string error_text(rd_kafka_resp_err_t err, const char* detail);
 
 // Low/high watermarks of one partition.
 struct Watermarks {

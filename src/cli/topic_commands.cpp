@@ -51,15 +51,6 @@ void json_ids(JsonWriter& json, const int32_t* ids, int count) {
   json.end_array();
 }
 
-// The broker's own message when it sent one ("Topic 'x' already exists"),
-// else librdkafka's text; plus the Kafka error name either way.
-std::string with_detail(rd_kafka_resp_err_t err, const char* detail) {
-  std::string text = detail != nullptr ? detail : "";
-  while (!text.empty() && (text.back() == '.' || text.back() == ' ')) text.pop_back();
-  if (text.empty() || text == rd_kafka_err2str(err)) return error_text(err);
-  return text + " (" + rd_kafka_err2name(err) + ")";
-}
-
 // Reports per-topic results of CreateTopics/DeleteTopics/CreatePartitions:
 // table rows or JSON entries for successes, one stderr line per failure.
 void report_topic_results(const rd_kafka_topic_result_t** results, size_t count, const std::string& verb,
@@ -73,7 +64,7 @@ void report_topic_results(const rd_kafka_topic_result_t** results, size_t count,
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
     std::optional<std::string> message;
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      message = with_detail(err, rd_kafka_topic_result_error_string(results[i]));
+      message = error_text(err, rd_kafka_topic_result_error_string(results[i]));
       errors.add("cannot " + verb + " topic '" + name + "': " + *message);
     } else {
       table.add_row({name, status});
@@ -361,7 +352,7 @@ void run_alter_config(TopicOptions& o) {
   if (count == 1) {
     if (const auto err = rd_kafka_ConfigResource_error(results[0]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       fail("cannot alter configs of topic '" + topic +
-           "': " + with_detail(err, rd_kafka_ConfigResource_error_string(results[0])));
+           "': " + error_text(err, rd_kafka_ConfigResource_error_string(results[0])));
     }
   }
   Table table({"CONFIG", "CHANGE", "VALUE"});
