@@ -16,7 +16,8 @@ int64_t AsioTimerService::wall_clock_ms() {
 
 TimerId AsioTimerService::schedule(int64_t delay_ms, std::function<void()> fn) {
   const TimerId id = state_->next_id++;
-  auto timer = std::make_unique<asio::steady_timer>(executor_, std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0)));
+  auto timer =
+      std::make_unique<asio::steady_timer>(executor_, std::chrono::milliseconds(std::max<int64_t>(delay_ms, 0)));
   std::weak_ptr<State> weak = state_;
   timer->async_wait([weak, id, fn = std::move(fn)](const asio::error_code&) {
     auto state = weak.lock();

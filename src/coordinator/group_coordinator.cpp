@@ -160,7 +160,9 @@ void GroupCoordinator::do_current_member_join(const GroupPtr& group, JoinGroupPa
       return update_member_and_rebalance(group, member, params, std::move(done), "member joining during rebalance");
     case GroupState::kCompletingRebalance:
       // Same metadata: the member just missed the JoinGroup response; resend it.
-      if (member.matches(params.protocols)) return done(join_result_for(*group, member_id, group->is_leader(member_id)));
+      if (member.matches(params.protocols)) {
+        return done(join_result_for(*group, member_id, group->is_leader(member_id)));
+      }
       return update_member_and_rebalance(group, member, params, std::move(done), "member metadata changed");
     case GroupState::kStable:
       // A leader's JoinGroup forces a rebalance (it may have seen metadata change);
@@ -208,8 +210,8 @@ void GroupCoordinator::update_static_member_and_rebalance(const GroupPtr& group,
                     Member* m = group->get(new_id);
                     if (!m) return;  // removed meanwhile; its JoinGroup was answered then
                     if (error != ErrorCode::kNone) {
-                      spdlog::warn("group {}: cannot persist static member {}: {}", group->id(), instance_id,
-                                   error_name(error));
+                      spdlog::warn("group {}: cannot persist static member {}: {} ({})", group->id(), instance_id,
+                                   error_name(error), to_wire(error));
                       JoinResult failed = JoinResult::failure("", error);
                       failed.generation_id = group->generation();
                       failed.protocol_type = group->protocol_type();
@@ -386,7 +388,9 @@ void GroupCoordinator::complete_join(const GroupPtr& group) {
     const std::string id = group->id();
     store_group(group, {}, [id](ErrorCode error) {
       // Safe to lose: an empty generation has no members to mislead.
-      if (error != ErrorCode::kNone) spdlog::warn("group {}: cannot write empty metadata: {}", id, error_name(error));
+      if (error != ErrorCode::kNone) {
+        spdlog::warn("group {}: cannot write empty metadata: {} ({})", id, error_name(error), to_wire(error));
+      }
     });
     return;
   }
@@ -406,8 +410,8 @@ void GroupCoordinator::schedule_pending_sync(const GroupPtr& group) {
   timers_.cancel(group->sync_timer);
   std::weak_ptr<Group> weak = group;
   const int32_t generation = group->generation();
-  group->sync_timer =
-      timers_.schedule(group->rebalance_timeout_ms(), [this, weak, generation] { on_pending_sync_expired(weak, generation); });
+  group->sync_timer = timers_.schedule(group->rebalance_timeout_ms(),
+                                       [this, weak, generation] { on_pending_sync_expired(weak, generation); });
 }
 
 void GroupCoordinator::on_pending_sync_expired(const std::weak_ptr<Group>& weak, int32_t generation) {

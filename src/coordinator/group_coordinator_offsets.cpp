@@ -307,7 +307,9 @@ void GroupCoordinator::expire_offsets() {
   };
   const size_t groups_before = groups_.size();
   cleanup_groups(all, expire, [](ErrorCode error) {
-    if (error != ErrorCode::kNone) spdlog::warn("offset expiration: cannot write tombstones: {}", error_name(error));
+    if (error != ErrorCode::kNone) {
+      spdlog::warn("offset expiration: cannot write tombstones: {} ({})", error_name(error), to_wire(error));
+    }
   });
   if (expired_count > 0 || groups_.size() != groups_before) {
     spdlog::info("offset expiration: removed {} offsets and {} groups", expired_count, groups_before - groups_.size());

@@ -27,8 +27,8 @@ void OffsetsLog::append(int32_t partition, std::vector<LogRecord> records, std::
   Bytes batch = build_record_batch(records, now);
   const auto result = log->append(batch, kLeaderEpoch, now);
   if (result.error != ErrorCode::kNone) {
-    spdlog::warn("{}-{}: append of {} records failed: {}", kOffsetsTopic, partition, records.size(),
-                 error_name(result.error));
+    spdlog::warn("{}-{}: append of {} records failed: {} ({})", kOffsetsTopic, partition, records.size(),
+                 error_name(result.error), to_wire(result.error));
     return fail(result.error);
   }
   // Acknowledged only once fsynced; the flusher calls back on its own thread.
@@ -50,7 +50,8 @@ ReplayStats OffsetsLog::replay(const storage::Log& log, int32_t partition,
   while (next < end) {
     auto read = log.read(next, kReplayReadBytes, end, true);
     if (read.error != ErrorCode::kNone) {
-      spdlog::error("{}-{}: cannot read at offset {}: {}", kOffsetsTopic, partition, next, error_name(read.error));
+      spdlog::error("{}-{}: cannot read at offset {}: {} ({})", kOffsetsTopic, partition, next,
+                    error_name(read.error), to_wire(read.error));
       break;
     }
     const auto batches = split_batches(read.bytes);

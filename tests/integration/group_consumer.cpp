@@ -1,5 +1,6 @@
 #include "group_consumer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -129,6 +130,7 @@ void GroupConsumer::run(ConsumptionLog* log) {
       if (rd_kafka_commit_message(rk_, msg, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         std::lock_guard lock(mu_);
         acked_[msg->partition] = msg->offset + 1;
+        history_.push_back({msg->partition, msg->offset + 1, std::chrono::steady_clock::now()});
       } else {
         ++commit_failures_;
       }
@@ -170,9 +172,14 @@ std::map<std::int32_t, std::int64_t> GroupConsumer::acked_commits() const {
   return acked_;
 }
 
+std::vector<GroupConsumer::AckedCommit> GroupConsumer::commit_history() const {
+  std::lock_guard lock(mu_);
+  return history_;
+}
+
 KcatGroupMember::KcatGroupMember(const std::string& bootstrap, const std::string& group, const std::string& topic,
-                                 const std::string& output_path, const std::vector<std::string>& extra_properties)
-    : output_path_(output_path) {
+                                 ConsumptionLog* log, const std::string& stderr_path,
+                                 const std::vector<std::string>& extra_properties) {
   std::vector<std::string> args = {kKcatPath, "-b", bootstrap, "-G", group, "-u", "-f", "%p %o %s\\n",
                                    "-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=3000",
                                    "-X", "heartbeat.interval.ms=300", "-X", "max.poll.interval.ms=20000"};
@@ -184,17 +191,42 @@ KcatGroupMember::KcatGroupMember(const std::string& bootstrap, const std::string
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const std::string err_path = output_path + ".stderr";
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  read_fd_ = fds[0];
+  // Ends at EOF, i.e. when kcat exits or is killed.
+  reader_ = std::thread([fd = read_fd_, log] {
+    std::string pending;
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      pending.append(buffer, static_cast<std::size_t>(n));
+      for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos; pending.erase(0, nl + 1)) {
+        std::istringstream fields(pending.substr(0, nl));
+        Consumption c;
+        c.member = "kcat";
+        c.at = std::chrono::steady_clock::now();
+        if (fields >> c.partition >> c.offset >> c.value) log->add(std::move(c));
+      }
+    }
+  });
 }
 
-KcatGroupMember::~KcatGroupMember() { kill9(); }
+KcatGroupMember::~KcatGroupMember() {
+  kill9();
+  if (reader_.joinable()) reader_.join();
+  if (read_fd_ >= 0) ::close(read_fd_);
+}
 
 bool KcatGroupMember::running() {
   if (pid_ <= 0) return false;
@@ -210,20 +242,8 @@ void KcatGroupMember::kill9() {
   int status = 0;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
-}
-
-std::vector<Consumption> KcatGroupMember::consumed(const std::string& member) const {
-  std::vector<Consumption> result;
-  std::ifstream in(output_path_);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (in.eof()) break;  // a line without its newline is still being written
-    std::istringstream fields(line);
-    Consumption c;
-    c.member = member;
-    if (fields >> c.partition >> c.offset >> c.value) result.push_back(std::move(c));
-  }
-  return result;
+  // Every line kcat wrote before dying is read before kill9() returns.
+  if (reader_.joinable()) reader_.join();
 }
 
 namespace {

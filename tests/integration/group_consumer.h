@@ -81,6 +81,13 @@ class GroupConsumer {
   std::set<std::int32_t> assignment() const;
   // Next offset to consume per partition, as last acknowledged by the broker.
   std::map<std::int32_t, std::int64_t> acked_commits() const;
+  struct AckedCommit {
+    std::int32_t partition;
+    std::int64_t offset;  // next offset to consume
+    std::chrono::steady_clock::time_point at;
+  };
+  // Every acknowledged commit, in order.
+  std::vector<AckedCommit> commit_history() const;
   std::size_t consumed() const { return consumed_; }
   std::size_t commit_failures() const { return commit_failures_; }
   int rebalances() const { return rebalances_; }
@@ -100,25 +107,26 @@ class GroupConsumer {
   std::atomic<int> rebalances_{0};
   mutable std::mutex mu_;
   std::map<std::int32_t, std::int64_t> acked_;
+  std::vector<AckedCommit> history_;
   bool closed_ = false;
 };
 
 // kcat -G as a child process: joins the group, consumes, auto-commits, prints
-// "partition offset value" lines (unbuffered) to a file.
+// "partition offset value" lines (unbuffered) to a pipe; a reader thread
+// time-stamps each line as it arrives and adds it to the log as member "kcat".
 class KcatGroupMember {
  public:
   KcatGroupMember(const std::string& bootstrap, const std::string& group, const std::string& topic,
-                  const std::string& output_path, const std::vector<std::string>& extra_properties);
+                  ConsumptionLog* log, const std::string& stderr_path, const std::vector<std::string>& extra_properties);
   ~KcatGroupMember();  // SIGKILL if still running
   bool running();
   void kill9();
   pid_t pid() const { return pid_; }
-  // Records printed so far (complete lines only).
-  std::vector<Consumption> consumed(const std::string& member) const;
 
  private:
-  std::string output_path_;
   pid_t pid_ = -1;
+  int read_fd_ = -1;
+  std::thread reader_;
 };
 
 // The group's committed offsets (OffsetFetch through librdkafka, without joining);

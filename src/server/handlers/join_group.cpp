@@ -25,7 +25,9 @@ asio::awaitable<void> handle_join_group(BrokerContext& broker, RequestContext& c
   params.reason = request.reason.value_or("");
 
   const auto result = co_await coordinator::await_callback<coordinator::JoinResult>(
-      [&](std::function<void(coordinator::JoinResult)> done) { broker.groups.join_group(std::move(params), std::move(done)); });
+      [&](std::function<void(coordinator::JoinResult)> done) {
+        broker.groups.join_group(std::move(params), std::move(done));
+      });
 
   protocol::JoinGroupResponse response;
   response.error_code = to_wire(result.error);

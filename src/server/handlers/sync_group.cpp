@@ -25,7 +25,9 @@ asio::awaitable<void> handle_sync_group(BrokerContext& broker, RequestContext& c
   for (auto& a : request.assignments) params.assignments[a.member_id] = std::move(a.assignment);
 
   const auto result = co_await coordinator::await_callback<coordinator::SyncResult>(
-      [&](std::function<void(coordinator::SyncResult)> done) { broker.groups.sync_group(std::move(params), std::move(done)); });
+      [&](std::function<void(coordinator::SyncResult)> done) {
+        broker.groups.sync_group(std::move(params), std::move(done));
+      });
   response.error_code = to_wire(result.error);
   response.protocol_type = result.protocol_type;
   response.protocol_name = result.protocol_name;
