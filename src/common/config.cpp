@@ -42,19 +42,6 @@ bool parse_bool(const std::string& key, const std::string& value) {
   invalid(key, value, "true or false");
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const auto item = trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (!item.empty()) items.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return items;
-}
-
 using Apply = std::function<void(BrokerConfig&, const std::string& key, const std::string& value)>;
 
 Apply int32_setting(int32_t BrokerConfig::*field, int64_t min, int64_t max = INT32_MAX) {
@@ -81,12 +68,12 @@ const std::map<std::string, Apply>& known_settings() {
        [](BrokerConfig& c, const std::string& k, const std::string& v) { c.advertised_listeners = parse_listeners(k, v); }},
       {"log.dirs",
        [](BrokerConfig& c, const std::string& k, const std::string& v) {
-         c.log_dirs = split_list(v);
+         c.log_dirs = split_config_list(v);
          if (c.log_dirs.empty()) invalid(k, v, "a comma-separated list of directories");
        }},
       {"log.dir",
        [](BrokerConfig& c, const std::string& k, const std::string& v) {
-         c.log_dirs = split_list(v);
+         c.log_dirs = split_config_list(v);
          if (c.log_dirs.size() != 1) invalid(k, v, "one directory");
        }},
       {"num.partitions", int32_setting(&BrokerConfig::num_partitions, 1, 100000)},
@@ -163,11 +150,24 @@ const std::set<std::string>& ignored_kafka_settings() {
 
 }  // namespace
 
+std::vector<std::string> split_config_list(std::string_view text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    auto item = trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (!item.empty()) items.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
 std::string Listener::to_string() const { return fmt::format("{}://{}:{}", name, host, port); }
 
 std::vector<Listener> parse_listeners(const std::string& key, const std::string& text) {
   std::vector<Listener> result;
-  for (const auto& item : split_list(text)) {
+  for (const auto& item : split_config_list(text)) {
     const auto scheme_end = item.find("://");
     const auto colon = item.rfind(':');
     if (scheme_end == std::string::npos || colon == std::string::npos || colon < scheme_end + 3) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace runnel {
@@ -101,6 +102,8 @@ class ConfigLoader {
 };
 
 // Parsing helpers shared by the config and the CLI.
+// "a, b,,c" -> {"a", "b", "c"}: comma-separated, items trimmed, empty ones dropped.
+std::vector<std::string> split_config_list(std::string_view text);
 std::vector<Listener> parse_listeners(const std::string& key, const std::string& text);
 
 }  // namespace runnel

@@ -1,4 +1,5 @@
 #include "common/topic_config.h"
+#include "common/config.h"
 
 #include <algorithm>
 #include <charconv>
@@ -74,21 +75,6 @@ std::optional<int64_t> parse_long(std::string_view text) {
   return v;
 }
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    auto item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) items.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return items;
-}
-
 }  // namespace
 
 std::span<const TopicConfigDefinition> topic_config_definitions() { return definitions(); }
@@ -144,7 +130,7 @@ std::optional<std::string> validate_topic_config(std::string_view name, std::str
       }
       return std::nullopt;
     case ConfigType::kList: {
-      const auto items = split_list(value);
+      const auto items = split_config_list(value);
       if (items.empty()) return error_for(name, value, "Expected a non-empty list");
       for (const auto& item : items) {
         if (std::find(def->allowed.begin(), def->allowed.end(), item) == def->allowed.end()) {

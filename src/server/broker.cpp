@@ -11,17 +11,6 @@
 namespace runnel::server {
 namespace {
 
-storage::LogConfig log_config_from(const BrokerConfig& config) {
-  storage::LogConfig log_config;
-  log_config.segment_bytes = config.log_segment_bytes;
-  log_config.segment_ms = config.log_roll_ms;
-  log_config.index_interval_bytes = config.log_index_interval_bytes;
-  log_config.segment_index_bytes = config.log_index_size_max_bytes;
-  log_config.max_message_bytes = config.message_max_bytes;
-  log_config.log_append_time = config.log_append_time;
-  return log_config;
-}
-
 coordinator::GroupCoordinatorConfig group_config_from(const BrokerConfig& config) {
   coordinator::GroupCoordinatorConfig c;
   c.min_session_timeout_ms = config.group_min_session_timeout_ms;
@@ -51,7 +40,7 @@ Broker::Broker(BrokerConfig config)
       groups_(group_config_from(config_), group_timers_, offsets_log_),
       context_{config_, io_, topics_, flusher_, watchers_, groups_},
       signals_(io_, SIGINT, SIGTERM) {
-  if (const auto ec = logs_->open(config_.log_dirs, log_config_from(config_))) {
+  if (const auto ec = logs_->open(config_.log_dirs, topics_.log_config({}))) {
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
                              ec.message());
   }

@@ -13,19 +13,6 @@ namespace {
 
 enum class AlterOp : int8_t { kSet = 0, kDelete = 1, kAppend = 2, kSubtract = 3 };
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    auto item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!item.empty()) items.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return items;
-}
-
 std::string join_list(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) text += (text.empty() ? "" : ",") + item;
@@ -86,8 +73,8 @@ AdminResult apply_incremental(const BrokerContext& broker,
         if (def->type != ConfigType::kList) {
           return {ErrorCode::kInvalidConfig, "Config value append/subtract is not allowed for config key " + config.name};
         }
-        auto items = split_list(broker.topics.resolver().value(overrides, config.name));
-        for (const auto& item : split_list(config.value.value_or(""))) {
+        auto items = split_config_list(broker.topics.resolver().value(overrides, config.name));
+        for (const auto& item : split_config_list(config.value.value_or(""))) {
           const auto found = std::find(items.begin(), items.end(), item);
           if (static_cast<AlterOp>(config.config_operation) == AlterOp::kAppend) {
             if (found == items.end()) items.push_back(item);
