@@ -251,31 +251,6 @@ ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool
   return result;
 }
 
-std::optional<std::pair<int64_t, int64_t>> Log::offset_for_timestamp(int64_t ts) const {
-  std::vector<ScanRange> ranges;
-  int64_t start_offset = 0;
-  {
-    std::lock_guard lock(mu_);
-    start_offset = log_start_offset_;
-    for (const auto& [base, seg] : segments_) {
-      if (seg->max_timestamp() < ts) continue;
-      ranges.push_back({seg, seg->position_for_timestamp(ts), seg->size()});
-      break;  // this segment holds a batch with maxTimestamp >= ts
-    }
-  }
-  for (const auto& r : ranges) {
-    int64_t pos = r.start;
-    while (pos + static_cast<int64_t>(kBatchHeaderSize) <= r.end) {
-      BatchHeader h;
-      if (r.segment->read_header(pos, h)) return std::nullopt;
-      if (h.max_timestamp >= ts && h.last_offset() >= start_offset)
-        return std::make_pair(std::max(h.base_offset, start_offset), h.max_timestamp);
-      pos += h.total_size();
-    }
-  }
-  return std::nullopt;
-}
-
 int64_t Log::flush() {
   std::lock_guard flush_lock(flush_mu_);
   int64_t target = 0;

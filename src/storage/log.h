@@ -60,6 +60,13 @@ struct ReadResult {
   std::vector<uint8_t> bytes;  // whole batches only
 };
 
+// A record found by timestamp: its offset and its timestamp.
+struct RecordPosition {
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  bool operator==(const RecordPosition&) const = default;
+};
+
 struct LogOpenOptions {
   std::string dir;                  // the partition dir, <log.dir>/<topic>-<partition>
   LogConfig config;
@@ -111,8 +118,13 @@ class Log {
   int64_t log_end_offset() const;
   int64_t high_watermark() const;  // == durable (fsynced) end offset on a single node
 
-  // First batch whose maxTimestamp >= ts: (its base offset, its maxTimestamp), or nullopt.
-  std::optional<std::pair<int64_t, int64_t>> offset_for_timestamp(int64_t ts) const;
+  // ListOffsets by time (log_timestamp_lookup.cpp). Both look at records, not
+  // just batches, as Kafka does, and ignore records below the log start offset.
+  // The first record whose timestamp >= ts, or nullopt.
+  std::optional<RecordPosition> offset_for_timestamp(int64_t ts) const;
+  // The first record carrying the largest timestamp in the log (ListOffsets -3,
+  // KIP-734), or nullopt when the log holds no record.
+  std::optional<RecordPosition> offset_of_max_timestamp() const;
 
   // fsyncs everything appended so far (and the dir after a roll), then advances the
   // durable offset. Safe to call from another thread while appends go on.

@@ -190,24 +190,46 @@ TEST(Log, OffsetOutOfRange) {
   EXPECT_TRUE(at_end.bytes.empty());
 }
 
-TEST(Log, OffsetForTimestamp) {
+TEST(Log, OffsetForTimestampNamesTheRecord) {
   TempDir tmp;
   LogConfig config;
   config.segment_bytes = 600;
   config.index_interval_bytes = 50;
   auto log = open_log(tmp.path() + "/t-0", config);
-  // Batch i holds offsets 2i, 2i+1 with maxTimestamp 1000 + 10i + 1.
+  // Batch i holds offsets 2i, 2i+1 with timestamps 1000 + 10i and 1000 + 10i + 1.
   for (int i = 0; i < 40; ++i) append_records(*log, 2, 20, 1000 + 10 * i);
   ASSERT_GT(log->segment_count(), 2u);
-  EXPECT_EQ(log->offset_for_timestamp(0), std::make_optional(std::make_pair<int64_t, int64_t>(0, 1001)));
-  EXPECT_EQ(log->offset_for_timestamp(1001), std::make_optional(std::make_pair<int64_t, int64_t>(0, 1001)));
-  EXPECT_EQ(log->offset_for_timestamp(1002), std::make_optional(std::make_pair<int64_t, int64_t>(2, 1011)));
+  EXPECT_EQ(log->offset_for_timestamp(0), (RecordPosition{0, 1000}));
+  EXPECT_EQ(log->offset_for_timestamp(1001), (RecordPosition{1, 1001}));
+  EXPECT_EQ(log->offset_for_timestamp(1002), (RecordPosition{2, 1010}));
   for (int i = 0; i < 40; ++i) {
-    auto r = log->offset_for_timestamp(1000 + 10 * i + 1);
-    ASSERT_TRUE(r.has_value()) << i;
-    EXPECT_EQ(r->first, 2 * i);
+    EXPECT_EQ(log->offset_for_timestamp(1000 + 10 * i), (RecordPosition{2 * i, 1000 + 10 * i})) << i;
+    EXPECT_EQ(log->offset_for_timestamp(1000 + 10 * i + 1), (RecordPosition{2 * i + 1, 1000 + 10 * i + 1})) << i;
   }
   EXPECT_FALSE(log->offset_for_timestamp(1000 + 10 * 39 + 2).has_value());
+}
+
+TEST(Log, OffsetForTimestampSkipsRecordsBelowTheLogStart) {
+  TempDir tmp;
+  auto log = open_log(tmp.path() + "/t-0");
+  append_records(*log, 4, 20, 1000);  // offsets 0..3, timestamps 1000..1003
+  log->flush();
+  ASSERT_EQ(log->delete_records_before(2), ErrorCode::kNone);
+  EXPECT_EQ(log->offset_for_timestamp(0), (RecordPosition{2, 1002}));
+}
+
+TEST(Log, OffsetOfMaxTimestampIsTheFirstRecordWithIt) {
+  TempDir tmp;
+  LogConfig config;
+  config.segment_bytes = 600;
+  auto log = open_log(tmp.path() + "/t-0", config);
+  EXPECT_FALSE(log->offset_of_max_timestamp().has_value());  // empty log
+  append_records(*log, 3, 20, 5000);  // offsets 0..2: 5000..5002
+  for (int i = 0; i < 20; ++i) append_records(*log, 2, 20, 1000 + i);
+  append_records(*log, 3, 20, 5001);  // offsets 43..45: 5001..5003 (the maximum, at 45)
+  for (int i = 0; i < 20; ++i) append_records(*log, 2, 20, 2000 + i);
+  ASSERT_GT(log->segment_count(), 2u);
+  EXPECT_EQ(log->offset_of_max_timestamp(), (RecordPosition{45, 5003}));
 }
 
 TEST(Log, FlushAdvancesHighWatermarkAndIsConcurrentWithAppends) {

@@ -1,5 +1,5 @@
-// ListOffsets: earliest (-2), latest (-1) or the first offset at or after a
-// timestamp, per partition.
+// ListOffsets: earliest (-2), latest (-1), the record with the largest
+// timestamp (-3, v7+) or the first record at or after a timestamp, per partition.
 #include "protocol/messages/list_offsets.h"
 #include "server/api_handlers.h"
 
@@ -11,6 +11,7 @@ using protocol::ListOffsetsResponse;
 
 constexpr int64_t kLatestTimestamp = -1;
 constexpr int64_t kEarliestTimestamp = -2;
+constexpr int64_t kMaxTimestamp = -3;
 
 }  // namespace
 
@@ -34,30 +35,25 @@ asio::awaitable<void> handle_list_offsets(BrokerContext& broker, RequestContext&
         out.error_code = to_wire(ErrorCode::kUnknownLeaderEpoch);
         continue;
       }
-      std::optional<int64_t> offset;
+      int64_t offset = -1;
       int64_t timestamp = -1;
       if (partition.timestamp == kLatestTimestamp) {
         offset = log->high_watermark();
       } else if (partition.timestamp == kEarliestTimestamp) {
         offset = log->log_start_offset();
-      } else if (partition.timestamp >= 0) {
-        if (auto found = log->offset_for_timestamp(partition.timestamp)) {
-          // Never point a consumer past what it may read.
-          if (found->first < log->high_watermark()) {
-            offset = found->first;
-            timestamp = found->second;
-          }
-        }
-        if (!offset) offset = -1;
       } else {
-        // -3 (max timestamp) and other negative values are not served yet.
-        out.error_code = to_wire(ErrorCode::kUnsupportedVersion);
-        continue;
+        auto found = partition.timestamp == kMaxTimestamp ? log->offset_of_max_timestamp()
+                                                          : log->offset_for_timestamp(partition.timestamp);
+        // Never point a consumer past what it may read; not found stays offset -1.
+        if (found && found->offset < log->high_watermark()) {
+          offset = found->offset;
+          timestamp = found->timestamp;
+        }
       }
       if (version == 0) {
-        if (*offset >= 0) out.old_style_offsets.push_back(*offset);
+        if (offset >= 0) out.old_style_offsets.push_back(offset);
       } else {
-        out.offset = *offset;
+        out.offset = offset;
         out.timestamp = timestamp;
         out.leader_epoch = 0;
       }
