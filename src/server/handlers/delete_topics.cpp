@@ -1,4 +1,5 @@
 // DeleteTopics: by name (v0-5) or by name or topic id (v6+); data is removed from disk.
+#include "coordinator/internal_topics.h"
 #include "protocol/messages/delete_topics.h"
 #include "server/api_handlers.h"
 
@@ -29,7 +30,7 @@ asio::awaitable<void> handle_delete_topics(BrokerContext& broker, RequestContext
     }
     out.name = info->name;
     out.topic_id = info->id;
-    if (info->name.starts_with("__")) {
+    if (coordinator::is_internal_topic(info->name)) {
       out.error_code = to_wire(ErrorCode::kTopicAuthorizationFailed);
       out.error_message = "Internal topics cannot be deleted";
       return;

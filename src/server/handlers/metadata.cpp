@@ -1,5 +1,6 @@
 // Metadata: this broker, and the requested topics (all when none are named),
 // auto-creating unknown ones when allowed.
+#include "coordinator/internal_topics.h"
 #include "protocol/messages/metadata.h"
 #include "server/api_handlers.h"
 #include "storage/topic_name.h"
@@ -13,7 +14,7 @@ using protocol::MetadataResponse;
 void describe_topic(const BrokerContext& broker, const TopicInfo& info, MetadataResponse::MetadataResponseTopic& out) {
   out.name = info.name;
   out.topic_id = info.id;
-  out.is_internal = info.name.starts_with("__");
+  out.is_internal = coordinator::is_internal_topic(info.name);
   for (int32_t p = 0; p < info.partitions; ++p) {
     auto& partition = out.partitions.emplace_back();
     partition.partition_index = p;
