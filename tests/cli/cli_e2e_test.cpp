@@ -19,7 +19,8 @@ class CliEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
     // Topics come only from `runnel topic create` here.
-    broker_ = std::make_unique<it::BrokerProcess>(std::vector<std::string>{"auto.create.topics.enable=false"});
+    broker_ = std::make_unique<it::BrokerProcess>(std::vector<std::string>{
+        "auto.create.topics.enable=false", "group.initial.rebalance.delay.ms=0"});
     ASSERT_TRUE(broker_->start());
   }
 

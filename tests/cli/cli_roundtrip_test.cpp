@@ -18,7 +18,7 @@ namespace {
 class CliRoundTrip : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    broker_ = std::make_unique<it::BrokerProcess>(std::vector<std::string>{"num.partitions=2"});
+    broker_ = std::make_unique<it::BrokerProcess>(std::vector<std::string>{"num.partitions=2", "group.initial.rebalance.delay.ms=0"});
     if (!broker_->start()) broker_.reset();
   }
   static void TearDownTestSuite() { broker_.reset(); }

@@ -2,6 +2,8 @@
 // clear line on stderr and exits 3 within a few seconds.
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "broker_process.h"
 #include "cli_runner.h"
 
@@ -39,10 +41,13 @@ void ExpectOneLineUnreachable(const CliResult& r, const std::string& address, do
 
 TEST(CliUnreachable, EveryCommandFailsFastWithOneLineWhenNothingListens) {
   const std::string address = "127.0.0.1:" + std::to_string(it::PickFreeLoopbackPort());
+  // All at once: each waits out its own 2 s timeout, and they are independent.
+  std::vector<std::future<CliResult>> runs;
   for (auto args : Commands()) {
     args.insert(args.end(), {"-b", address, "--timeout", "2s"});
-    ExpectOneLineUnreachable(RunCli(args, "x\n", std::chrono::seconds(30)), address, 6.0);
+    runs.push_back(std::async(std::launch::async, [args] { return RunCli(args, "x\n", std::chrono::seconds(30)); }));
   }
+  for (auto& run : runs) ExpectOneLineUnreachable(run.get(), address, 6.0);
 }
 
 TEST(CliUnreachable, DefaultTimeoutIsAFewSeconds) {
