@@ -29,7 +29,7 @@ SCENARIOS = [
     ("null_empty_tombstone", "null key, empty value, tombstone"),
 ]
 CLIENT_ORDER = ["kcat", "confluent-kafka-python", "kafka-python", "kafkajs", "platformatic-kafka",
-                "sarama-default", "sarama-2.1.0"]
+                "sarama-default", "sarama-2.1.0", "kafka-go"]
 API_NAMES = {0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
              10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
              15: "DescribeGroups", 16: "ListGroups", 18: "ApiVersions", 19: "CreateTopics", 20: "DeleteTopics",

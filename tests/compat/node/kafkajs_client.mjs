@@ -120,7 +120,7 @@ await runScenarios({
     const groupId = name('rb-g')
     const assignments = {}
     const member = async id => {
-      const c = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 300, rebalanceTimeout: 10000 })
+      const c = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 300, rebalanceTimeout: 10000, maxWaitTimeInMs: 200 })
       c.on(c.events.GROUP_JOIN, e => { assignments[id] = (e.payload.memberAssignment[topic] ?? []).length })
       await c.connect()
       await c.subscribe({ topic })
