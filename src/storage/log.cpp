@@ -251,6 +251,30 @@ ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool
   return result;
 }
 
+namespace {
+
+// Kafka's LogSegment.findOffsetByTimestamp: within the first batch whose
+// maxTimestamp >= ts, the first record with timestamp >= ts (and offset >=
+// start_offset) gives the offset and timestamp, not the batch's base offset and
+// maxTimestamp. With LogAppendTime every record carries the batch's maxTimestamp.
+// A batch that cannot be read or decoded falls back to the batch bounds.
+std::pair<int64_t, int64_t> first_record_at_or_after(const Segment& segment, int64_t pos, const BatchHeader& h,
+                                                    int64_t ts, int64_t start_offset) {
+  const auto fallback = std::make_pair(std::max(h.base_offset, start_offset), h.max_timestamp);
+  if ((h.attributes & batch_attr::kLogAppendTime) != 0) return fallback;
+  std::vector<uint8_t> bytes(static_cast<size_t>(h.total_size()));
+  if (segment.read_bytes(pos, bytes)) return fallback;
+  DecodedBatch decoded;
+  std::string error;
+  if (!decode_batch(bytes, decoded, &error)) return fallback;
+  for (const auto& record : decoded.records) {
+    if (record.timestamp >= ts && record.offset >= start_offset) return {record.offset, record.timestamp};
+  }
+  return fallback;
+}
+
+}  // namespace
+
 std::optional<std::pair<int64_t, int64_t>> Log::offset_for_timestamp(int64_t ts) const {
   std::vector<ScanRange> ranges;
   int64_t start_offset = 0;
@@ -268,8 +292,7 @@ std::optional<std::pair<int64_t, int64_t>> Log::offset_for_timestamp(int64_t ts)
     while (pos + static_cast<int64_t>(kBatchHeaderSize) <= r.end) {
       BatchHeader h;
       if (r.segment->read_header(pos, h)) return std::nullopt;
-      if (h.max_timestamp >= ts && h.last_offset() >= start_offset)
-        return std::make_pair(std::max(h.base_offset, start_offset), h.max_timestamp);
+      if (h.max_timestamp >= ts && h.last_offset() >= start_offset) return first_record_at_or_after(*r.segment, pos, h, ts, start_offset);
       pos += h.total_size();
     }
   }

@@ -196,16 +196,19 @@ TEST(Log, OffsetForTimestamp) {
   config.segment_bytes = 600;
   config.index_interval_bytes = 50;
   auto log = open_log(tmp.path() + "/t-0", config);
-  // Batch i holds offsets 2i, 2i+1 with maxTimestamp 1000 + 10i + 1.
+  // Batch i holds offsets 2i, 2i+1 with timestamps 1000 + 10i and 1000 + 10i + 1.
   for (int i = 0; i < 40; ++i) append_records(*log, 2, 20, 1000 + 10 * i);
   ASSERT_GT(log->segment_count(), 2u);
-  EXPECT_EQ(log->offset_for_timestamp(0), std::make_optional(std::make_pair<int64_t, int64_t>(0, 1001)));
-  EXPECT_EQ(log->offset_for_timestamp(1001), std::make_optional(std::make_pair<int64_t, int64_t>(0, 1001)));
-  EXPECT_EQ(log->offset_for_timestamp(1002), std::make_optional(std::make_pair<int64_t, int64_t>(2, 1011)));
+  // As in Kafka, the answer is the first *record* at or after ts (offset and its
+  // own timestamp), not the base offset and maxTimestamp of its batch.
+  EXPECT_EQ(log->offset_for_timestamp(0), std::make_optional(std::make_pair<int64_t, int64_t>(0, 1000)));
+  EXPECT_EQ(log->offset_for_timestamp(1001), std::make_optional(std::make_pair<int64_t, int64_t>(1, 1001)));
+  EXPECT_EQ(log->offset_for_timestamp(1002), std::make_optional(std::make_pair<int64_t, int64_t>(2, 1010)));
   for (int i = 0; i < 40; ++i) {
     auto r = log->offset_for_timestamp(1000 + 10 * i + 1);
     ASSERT_TRUE(r.has_value()) << i;
-    EXPECT_EQ(r->first, 2 * i);
+    EXPECT_EQ(r->first, 2 * i + 1);
+    EXPECT_EQ(r->second, 1000 + 10 * i + 1);
   }
   EXPECT_FALSE(log->offset_for_timestamp(1000 + 10 * 39 + 2).has_value());
 }

@@ -168,9 +168,11 @@ TEST(Recovery, DeletedIndexesAreRebuilt) {
   EXPECT_GT(fs::file_size(seg_path(dir, bases[0], ".index")), 0u);
   EXPECT_GT(fs::file_size(seg_path(dir, bases[0], ".timeindex")), 0u);
   expect_readable(*log);
+  // Batch 25 (offsets 50, 51; timestamps 1025, 1026) is the first with maxTimestamp
+  // >= 1026, and its record 51 the first at or after it.
   auto t = log->offset_for_timestamp(1000 + 25 + 1);
   ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(t->first, 50);
+  EXPECT_EQ(t->first, 51);
 }
 
 TEST(Recovery, GarbageIndexesAreRebuilt) {
@@ -195,7 +197,7 @@ TEST(Recovery, GarbageIndexesAreRebuilt) {
   for (int i = 0; i < 40; ++i) {
     auto t = log->offset_for_timestamp(1000 + i + 1);
     ASSERT_TRUE(t.has_value());
-    EXPECT_EQ(t->first, 2 * i);
+    EXPECT_EQ(t->first, 2 * i + 1);  // the second record of batch i
   }
 }
 
