@@ -213,6 +213,18 @@ TEST(Log, OffsetForTimestamp) {
   EXPECT_FALSE(log->offset_for_timestamp(1000 + 10 * 39 + 2).has_value());
 }
 
+TEST(Log, AppendRepairsAMaxTimestampOfMinusOneSoTimeLookupsFindIt) {
+  TempDir tmp;
+  auto log = open_log(tmp.path() + "/t-0");
+  BatchSpec spec;
+  spec.base_timestamp = 2'000;
+  spec.max_timestamp = -1;  // as Sarama before 1.24 sends it
+  auto batch = build_batch({{"a", "1", 0}, {"b", "2", 5}}, spec);
+  ASSERT_EQ(log->append(batch, 3, 5000).error, ErrorCode::kNone);
+  log->flush();
+  EXPECT_EQ(log->offset_for_timestamp(2'003), std::make_optional(std::make_pair<int64_t, int64_t>(1, 2'005)));
+}
+
 TEST(Log, FlushAdvancesHighWatermarkAndIsConcurrentWithAppends) {
   TempDir tmp;
   LogConfig config;
