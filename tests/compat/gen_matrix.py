@@ -97,8 +97,9 @@ def main():
             cell = r["status"]
             detail = re.sub(r"\s*\(\d+(\.\d+)?s\)$", "", r["detail"]).strip()
             if detail:
-                notes.append(f"{c} / {sid}: {detail}")
-                cell += f" [{len(notes)}]"
+                if detail not in notes:
+                    notes.append(detail)
+                cell += f" [{notes.index(detail) + 1}]"
             cells.append(cell)
         out.append(f"| {title} | " + " | ".join(cells) + " |")
     if notes:
