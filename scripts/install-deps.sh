@@ -9,6 +9,9 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat
+  # compatibility suite (tests/compat): real clients in several languages
+  python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard nodejs
+  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
 )
 
 missing=()
@@ -17,6 +20,11 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+
+# npm ships inside nodesource's nodejs; Debian's own npm package conflicts with it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
 if ((${#missing[@]} > 0)); then
   echo "installing: ${missing[*]}"

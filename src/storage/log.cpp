@@ -112,6 +112,7 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
     result.error = v.error;
     return result;
   }
+  for (auto& b : v.batches) repair_max_timestamp(batches.subspan(b.position, b.size()), b.header);
   std::vector<ProducerBatchInfo> producer_batches;
   bool idempotent = false;
   for (const auto& b : v.batches) {

@@ -55,6 +55,14 @@ int32_t last_sequence(const BatchHeader& h);
 // or -1. False (with *error) if the batch cannot be decoded.
 bool find_record_without_key(std::span<const uint8_t> batch, int32_t& index, std::string* error);
 
+// Kafka's LogValidator sets every appended batch's maxTimestamp from its records.
+// Runnel trusts the header on the produce path, except when it cannot be right for
+// a CreateTime batch: below the base timestamp (Sarama before 1.24 leaves it at -1,
+// which Kafka silently repairs). Then the batch is decoded, maxTimestamp set to
+// the largest record timestamp, the CRC recomputed and header updated. Returns
+// whether the batch was changed.
+bool repair_max_timestamp(std::span<uint8_t> batch, BatchHeader& header);
+
 // Zigzag varint helpers (Kafka's ByteUtils varint/varlong).
 void put_varlong(std::vector<uint8_t>& out, int64_t value);
 bool get_varlong(std::span<const uint8_t> in, size_t& pos, int64_t& value);

@@ -232,6 +232,18 @@ TEST(Log, OffsetOfMaxTimestampIsTheFirstRecordWithIt) {
   EXPECT_EQ(log->offset_of_max_timestamp(), (RecordPosition{45, 5003}));
 }
 
+TEST(Log, AppendRepairsAMaxTimestampOfMinusOneSoTimeLookupsFindIt) {
+  TempDir tmp;
+  auto log = open_log(tmp.path() + "/t-0");
+  BatchSpec spec;
+  spec.base_timestamp = 2'000;
+  spec.max_timestamp = -1;  // as Sarama before 1.24 sends it
+  auto batch = build_batch({{"a", "1", 0}, {"b", "2", 5}}, spec);
+  ASSERT_EQ(log->append(batch, 3, 5000).error, ErrorCode::kNone);
+  log->flush();
+  EXPECT_EQ(log->offset_for_timestamp(2'003), (RecordPosition{1, 2'005}));
+}
+
 TEST(Log, FlushAdvancesHighWatermarkAndIsConcurrentWithAppends) {
   TempDir tmp;
   LogConfig config;

@@ -127,3 +127,27 @@ TEST(RecordCodec, EmptyBatchKeepsTheOffsetRange) {
   EXPECT_EQ(h.compression(), 0);
   EXPECT_EQ(last_sequence(h), 8);
 }
+
+// Sarama before 1.24 sends maxTimestamp -1; Kafka's LogValidator sets it from the
+// records on append, and so does Runnel for such an impossible header.
+TEST(RecordCodec, RepairsMaxTimestampBelowBaseTimestamp) {
+  BatchSpec spec;
+  spec.base_timestamp = 5'000;
+  spec.max_timestamp = -1;
+  auto batch = build_batch({{"a", "1", 0}, {"b", "2", 7}, {"c", "3", 3}}, spec);
+  BatchHeader h = parse_batch_header(batch);
+  ASSERT_TRUE(repair_max_timestamp(batch, h));
+  EXPECT_EQ(h.max_timestamp, 5'007);
+  const BatchHeader reparsed = parse_batch_header(batch);
+  EXPECT_EQ(reparsed.max_timestamp, 5'007);
+  EXPECT_EQ(reparsed.crc, compute_batch_crc(batch));
+  EXPECT_EQ(h.crc, reparsed.crc);
+}
+
+TEST(RecordCodec, LeavesAPlausibleMaxTimestampAlone) {
+  auto batch = build_batch({{"a", "1", 0}, {"b", "2", 7}});
+  const auto before = batch;
+  BatchHeader h = parse_batch_header(batch);
+  EXPECT_FALSE(repair_max_timestamp(batch, h));
+  EXPECT_EQ(batch, before);
+}
