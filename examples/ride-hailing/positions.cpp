@@ -1,0 +1,137 @@
+#include "positions.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+namespace ride {
+
+bool Positions::all_caught_up() const {
+  for (const auto& [group, offsets] : committed) {
+    for (size_t p = 0; p < end.size(); ++p) {
+      // A partition no event was ever keyed to has nothing to commit.
+      const bool empty_partition = end[p] == 0 && p < offsets.size() && offsets[p] < 0;
+      if (p >= offsets.size() || (offsets[p] != end[p] && !empty_partition)) return false;
+    }
+  }
+  return !end.empty();
+}
+
+PositionTracker::PositionTracker(std::string brokers, std::string topic, std::vector<std::string> groups)
+    : brokers_(std::move(brokers)), topic_(std::move(topic)), groups_(std::move(groups)) {}
+
+PositionTracker::~PositionTracker() {
+  for (auto& [group, rk] : observers_) rd_kafka_destroy(rk);
+}
+
+rd_kafka_t* PositionTracker::make_handle(const std::string& group) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [key, value] : {std::pair<const char*, std::string>{"bootstrap.servers", brokers_},
+                                   {"group.id", group},
+                                   {"enable.auto.commit", "false"}}) {
+    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      error_ = errstr;
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (rk == nullptr) error_ = errstr;
+  return rk;
+}
+
+bool PositionTracker::start() {
+  for (const auto& group : groups_) {
+    rd_kafka_t* rk = make_handle(group);
+    if (rk == nullptr) return false;
+    observers_[group] = rk;
+  }
+  rd_kafka_t* rk = observers_.begin()->second;
+  rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, topic_.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const auto err = rd_kafka_metadata(rk, 0, topic, &metadata, 10000);
+  rd_kafka_topic_destroy(topic);
+  if (err) {
+    error_ = std::string("cannot read metadata: ") + rd_kafka_err2str(err);
+    return false;
+  }
+  if (metadata->topic_cnt == 1 && !metadata->topics[0].err) partitions_ = metadata->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  if (partitions_ <= 0) error_ = "topic " + topic_ + " has no partitions";
+  return partitions_ > 0;
+}
+
+Positions PositionTracker::query() {
+  Positions positions;
+  rd_kafka_t* any = observers_.begin()->second;
+  for (int p = 0; p < partitions_; ++p) {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_query_watermark_offsets(any, topic_.c_str(), p, &low, &high, 5000)) high = -1;
+    positions.end.push_back(high);
+  }
+  for (const auto& group : groups_) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions_);
+    for (int p = 0; p < partitions_; ++p) rd_kafka_topic_partition_list_add(list, topic_.c_str(), p);
+    std::vector<int64_t> committed(static_cast<size_t>(partitions_), -1);
+    if (rd_kafka_committed(observers_[group], list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      for (int i = 0; i < list->cnt; ++i) {
+        if (!list->elems[i].err && list->elems[i].offset >= 0) {
+          committed[static_cast<size_t>(list->elems[i].partition)] = list->elems[i].offset;
+        }
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    int64_t lag = -1;
+    for (int p = 0; p < partitions_; ++p) {
+      const int64_t c = committed[static_cast<size_t>(p)];
+      if (c < 0 || positions.end[static_cast<size_t>(p)] < 0) continue;
+      lag = std::max<int64_t>(lag, 0) + std::max<int64_t>(0, positions.end[static_cast<size_t>(p)] - c);
+    }
+    positions.committed[group] = std::move(committed);
+    positions.lag[group] = lag;
+  }
+  return positions;
+}
+
+std::string render_positions(const Positions& positions, const std::vector<std::string>& groups) {
+  std::string out;
+  char cell[64];
+  auto add = [&](const char* format, auto... args) {
+    std::snprintf(cell, sizeof cell, format, args...);
+    out += cell;
+  };
+  add("%-9s %10s", "partition", "end-offset");
+  for (const auto& group : groups) add(" | %10s %6s", (group + " at").c_str(), "lag");
+  out += '\n';
+  int64_t total_end = 0;
+  std::map<std::string, int64_t> total_at, total_lag;
+  for (size_t p = 0; p < positions.end.size(); ++p) {
+    const int64_t end = positions.end[p];
+    total_end += std::max<int64_t>(0, end);
+    add("%-9zu %10lld", p, static_cast<long long>(end));
+    for (const auto& group : groups) {
+      const int64_t at = positions.committed.at(group)[p];
+      if (at < 0) {
+        add(" | %10s %6s", "-", "-");
+        continue;
+      }
+      total_at[group] += at;
+      total_lag[group] += std::max<int64_t>(0, end - at);
+      add(" | %10lld %6lld", static_cast<long long>(at), static_cast<long long>(std::max<int64_t>(0, end - at)));
+    }
+    out += '\n';
+  }
+  add("%-9s %10lld", "total", static_cast<long long>(total_end));
+  for (const auto& group : groups) {
+    if (!total_at.count(group)) {
+      add(" | %10s %6s", "-", "-");
+    } else {
+      add(" | %10lld %6lld", static_cast<long long>(total_at[group]), static_cast<long long>(total_lag[group]));
+    }
+  }
+  out += '\n';
+  return out;
+}
+
+}  // namespace ride
