@@ -1,5 +1,7 @@
 #include "fleet.h"
 
+#include "client_config.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -24,25 +26,14 @@ void Fleet::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opa
 }
 
 bool Fleet::start() {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [key, value] : {std::pair<const char*, std::string>{"bootstrap.servers", options_.brokers},
-                                   {"acks", "all"},
-                                   {"linger.ms", "5"},
-                                   {"enable.idempotence", "true"}}) {
-    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      error_ = errstr;
-      rd_kafka_conf_destroy(conf);
-      return false;
-    }
-  }
+  rd_kafka_conf_t* conf = make_conf(
+      {{"bootstrap.servers", options_.brokers}, {"acks", "all"}, {"linger.ms", "5"}, {"enable.idempotence", "true"}},
+      &error_);
+  if (conf == nullptr) return false;
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &Fleet::OnDelivery);
-  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (rk_ == nullptr) {
-    error_ = errstr;
-    return false;
-  }
+  rk_ = make_client(RD_KAFKA_PRODUCER, conf, &error_);
+  if (rk_ == nullptr) return false;
   thread_ = std::thread([this] { run(); });
   return true;
 }

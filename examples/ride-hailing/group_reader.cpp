@@ -1,5 +1,7 @@
 #include "group_reader.h"
 
+#include "client_config.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,10 +33,8 @@ GroupReader::~GroupReader() {
 }
 
 bool GroupReader::start() {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // Offsets are stored after an event is processed and committed every 500 ms.
-  for (const auto& [key, value] : {std::pair<const char*, std::string>{"bootstrap.servers", options_.brokers},
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", options_.brokers},
                                    {"group.id", options_.group},
                                    {"client.id", "ride-hailing-" + options_.group},
                                    {"auto.offset.reset", "earliest"},
@@ -42,20 +42,13 @@ bool GroupReader::start() {
                                    {"auto.commit.interval.ms", "500"},
                                    {"enable.auto.offset.store", "false"},
                                    {"session.timeout.ms", "10000"},
-                                   {"heartbeat.interval.ms", "1000"}}) {
-    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      error_ = errstr;
-      rd_kafka_conf_destroy(conf);
-      return false;
-    }
-  }
+                                     {"heartbeat.interval.ms", "1000"}},
+                                    &error_);
+  if (conf == nullptr) return false;
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_rebalance_cb(conf, &GroupReader::OnRebalance);
-  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (rk_ == nullptr) {
-    error_ = errstr;
-    return false;
-  }
+  rk_ = make_client(RD_KAFKA_CONSUMER, conf, &error_);
+  if (rk_ == nullptr) return false;
   rd_kafka_poll_set_consumer(rk_);
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(topics, options_.topic.c_str(), RD_KAFKA_PARTITION_UA);

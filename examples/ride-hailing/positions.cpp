@@ -1,5 +1,7 @@
 #include "positions.h"
 
+#include "client_config.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <utility>
@@ -25,20 +27,10 @@ PositionTracker::~PositionTracker() {
 }
 
 rd_kafka_t* PositionTracker::make_handle(const std::string& group) {
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [key, value] : {std::pair<const char*, std::string>{"bootstrap.servers", brokers_},
-                                   {"group.id", group},
-                                   {"enable.auto.commit", "false"}}) {
-    if (rd_kafka_conf_set(conf, key, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-      error_ = errstr;
-      rd_kafka_conf_destroy(conf);
-      return nullptr;
-    }
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-  if (rk == nullptr) error_ = errstr;
-  return rk;
+  return make_client(
+      RD_KAFKA_CONSUMER,
+      make_conf({{"bootstrap.servers", brokers_}, {"group.id", group}, {"enable.auto.commit", "false"}}, &error_),
+      &error_);
 }
 
 bool PositionTracker::start() {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "client_config.h"
 #include "fleet.h"
 #include "group_reader.h"
 #include "positions.h"
@@ -79,14 +80,10 @@ bool parse(int argc, char** argv, Options& o) {
 
 // Creates the topic unless it exists. "" or an error.
 std::string ensure_topic(const Options& o) {
+  std::string failure;
+  rd_kafka_t* rk = ride::make_client(RD_KAFKA_PRODUCER, ride::make_conf({{"bootstrap.servers", o.brokers}}, &failure), &failure);
+  if (rk == nullptr) return failure;
   char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", o.brokers.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-    rd_kafka_conf_destroy(conf);
-    return errstr;
-  }
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (rk == nullptr) return errstr;
   rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, 1, errstr, sizeof errstr);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, &topic, 1, nullptr, queue);

@@ -1,6 +1,7 @@
 #include "metrics/exposition.h"
 
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 

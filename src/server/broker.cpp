@@ -8,6 +8,7 @@
 
 #include "server/clock.h"
 #include "server/metrics_page.h"
+#include "server/tcp_listen.h"
 
 namespace runnel::server {
 namespace {
@@ -47,23 +48,7 @@ Broker::Broker(BrokerConfig config)
   }
   topics_.load();
   load_groups();
-  for (const auto& listener : config_.listeners) {
-    asio::ip::tcp::endpoint endpoint;
-    try {
-      const auto address = listener.host.empty() ? asio::ip::address_v4::any() : asio::ip::make_address(listener.host);
-      endpoint = asio::ip::tcp::endpoint(address, listener.port);
-    } catch (const std::exception&) {
-      throw std::runtime_error("listeners: '" + listener.host + "' is not an IP address");
-    }
-    asio::ip::tcp::acceptor acceptor(io_);
-    asio::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + listener.to_string() + ": " + ec.message());
-    acceptors_.push_back(std::move(acceptor));
-  }
+  for (const auto& listener : config_.listeners) acceptors_.push_back(listen_on(io_, listener, "listeners"));
   if (!config_.http_listeners.empty()) {
     http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return handle_http_request(context_, r); });
     http_->listen(config_.http_listeners);

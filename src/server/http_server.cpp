@@ -5,10 +5,12 @@
 #include <asio/read_until.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/streambuf.hpp>
+#include <asio/buffer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <spdlog/spdlog.h>
+
+#include "server/tcp_listen.h"
 
 namespace runnel::server {
 
@@ -18,21 +20,7 @@ HttpServer::~HttpServer() = default;
 
 void HttpServer::listen(const std::vector<Listener>& listeners) {
   for (const auto& listener : listeners) {
-    asio::ip::tcp::endpoint endpoint;
-    try {
-      const auto address = listener.host.empty() ? asio::ip::address_v4::any() : asio::ip::make_address(listener.host);
-      endpoint = asio::ip::tcp::endpoint(address, listener.port);
-    } catch (const std::exception&) {
-      throw std::runtime_error("http.listeners: '" + listener.host + "' is not an IP address");
-    }
-    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
-    asio::error_code ec;
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + listener.to_string() + ": " + ec.message());
-    acceptors_.push_back(std::move(acceptor));
+    acceptors_.push_back(std::make_unique<asio::ip::tcp::acceptor>(listen_on(io_, listener, "http.listeners")));
   }
 }
 
@@ -101,19 +89,20 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<asio::ip::tcp::socket> s
   ++active_;
   // Whatever the client does, the connection is gone by the deadline.
   asio::steady_timer deadline(io_);
-  deadline.expires_after(kConnectionDeadline);
-  deadline.async_wait([socket](const asio::error_code& ec) {
+  const auto close_on_expiry = [socket](const asio::error_code& ec) {
     if (ec) return;
     asio::error_code ignored;
     socket->close(ignored);
-  });
-  asio::streambuf buffer(kMaxRequestHeadBytes);
+  };
+  deadline.expires_after(kConnectionDeadline);
+  deadline.async_wait(close_on_expiry);
+  std::string received;
   asio::error_code ec;
-  const size_t head_size =
-      co_await asio::async_read_until(*socket, buffer, "\r\n\r\n", asio::redirect_error(asio::use_awaitable, ec));
+  const size_t head_size = co_await asio::async_read_until(*socket, asio::dynamic_buffer(received, kMaxRequestHeadBytes),
+                                                           "\r\n\r\n", asio::redirect_error(asio::use_awaitable, ec));
   std::string reply;
   if (!ec) {
-    const std::string_view data(static_cast<const char*>(buffer.data().data()), head_size - 4);
+    const std::string_view data = std::string_view(received).substr(0, head_size - 4);
     bool head_only = false;
     const auto response = respond(data, &head_only);
     reply = serialize_http_response(response, head_only);
@@ -121,10 +110,20 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<asio::ip::tcp::socket> s
     // The head did not fit in kMaxRequestHeadBytes.
     reply = serialize_http_response({431, "text/plain; charset=utf-8", "request head too large\n", {}}, false);
   }
+  asio::error_code ignored;
   if (!reply.empty() && socket->is_open()) {
     co_await asio::async_write(*socket, asio::buffer(reply), asio::redirect_error(asio::use_awaitable, ec));
+    // Lingering close: closing with unread input would make the kernel reset
+    // the connection, and the client could lose the response. Stop sending,
+    // then discard what the client still sends until it closes (1 s at most).
+    socket->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    deadline.expires_after(std::chrono::seconds(1));
+    deadline.async_wait(close_on_expiry);
+    char scratch[4096];
+    while (!ec && socket->is_open()) {
+      co_await socket->async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
-  asio::error_code ignored;
   socket->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket->close(ignored);
   deadline.cancel();

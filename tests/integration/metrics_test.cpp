@@ -119,7 +119,7 @@ TEST(Metrics, CountersMoveByTheRecordsProducedAndLagReturnsToZero) {
   done = true;
   scraper.join();
   EXPECT_EQ(caught_up, 90u);
-  EXPECT_EQ(failed_scrapes, 0);
+  EXPECT_EQ(failed_scrapes.load(), 0);
   ASSERT_FALSE(lag_seen.empty());
   EXPECT_EQ(lag_seen.front(), 90);
   for (size_t i = 1; i < lag_seen.size(); ++i) EXPECT_LE(lag_seen[i], lag_seen[i - 1]) << "scrape " << i;

@@ -17,6 +17,7 @@
 namespace runnel::it {
 namespace {
 
+#ifdef RIDE_HAILING_BINARY
 std::vector<std::string> Split(const std::string& text, char separator) {
   std::vector<std::string> parts;
   std::istringstream in(text);
@@ -35,7 +36,6 @@ std::vector<std::string> Words(const std::string& line) {
   return words;
 }
 
-#ifdef RIDE_HAILING_BINARY
 TEST(Walkthrough, RideHailingExampleEndsWithEveryGroupCaughtUp) {
   BrokerProcess broker({"group.initial.rebalance.delay.ms=0"});
   ASSERT_TRUE(broker.start());
