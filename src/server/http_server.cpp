@@ -119,7 +119,7 @@ asio::awaitable<void> HttpServer::serve(std::shared_ptr<asio::ip::tcp::socket> s
     socket->shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     deadline.expires_after(std::chrono::seconds(1));
     deadline.async_wait(close_on_expiry);
-    char scratch[4096];
+    std::vector<char> scratch(4096);
     while (!ec && socket->is_open()) {
       co_await socket->async_read_some(asio::buffer(scratch), asio::redirect_error(asio::use_awaitable, ec));
     }

@@ -86,7 +86,9 @@ TEST(Metrics, CountersMoveByTheRecordsProducedAndLagReturnsToZero) {
   EXPECT_EQ(CountMetric(consumed, "runnel_consumer_group_lag", of_group), kPartitions);
   EXPECT_EQ(SumMetric(consumed, "runnel_consumer_group_lag", of_group), 0);
   EXPECT_EQ(SumMetric(consumed, "runnel_consumer_group_committed_offset", of_group), 300);
-  EXPECT_EQ(SumMetric(consumed, "runnel_topic_records_out_total", of_topic), 300);
+  // Out counts what the broker sent; a client may fetch a range twice (librdkafka
+  // sometimes re-fetches a partition when its fetch state changes), never less.
+  EXPECT_GE(SumMetric(consumed, "runnel_topic_records_out_total", of_topic), 300);
   EXPECT_GE(SumMetric(consumed, "runnel_topic_bytes_out_total", of_topic), bytes_in);
   EXPECT_GT(SumMetric(consumed, "runnel_requests_total", "api=\"Fetch\""), 0);
   EXPECT_GT(SumMetric(consumed, "runnel_requests_total", "api=\"OffsetCommit\""), 0);
@@ -126,7 +128,8 @@ TEST(Metrics, CountersMoveByTheRecordsProducedAndLagReturnsToZero) {
   const auto after = Scrape(broker);
   EXPECT_EQ(SumMetric(after, "runnel_consumer_group_lag", of_group), 0);
   EXPECT_EQ(SumMetric(after, "runnel_consumer_group_committed_offset", of_group), 390);
-  EXPECT_EQ(SumMetric(after, "runnel_topic_records_out_total", of_topic), 390);
+  EXPECT_GE(SumMetric(after, "runnel_topic_records_out_total", of_topic),
+            SumMetric(consumed, "runnel_topic_records_out_total", of_topic) + 90);
   std::printf("[metrics] %zu scrapes while catching up; produce requests %.0f, bytes in %.0f\n", lag_seen.size(),
               SumMetric(after, "runnel_requests_total", "api=\"Produce\""), bytes_in);
   EXPECT_EQ(broker.stop(), 0) << broker.stderr_tail();
