@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 namespace ride {
 namespace {
@@ -136,7 +137,9 @@ void GroupReader::stop() {
 
 size_t GroupReader::drivers_seen() const {
   std::lock_guard lock(mu_);
-  return last_seq_.size();
+  std::set<std::string> drivers;  // keys are run/driver
+  for (const auto& [key, seq] : last_seq_) drivers.insert(key.substr(key.find('/') + 1));
+  return drivers.size();
 }
 
 }  // namespace ride

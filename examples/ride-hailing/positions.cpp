@@ -19,6 +19,11 @@ bool Positions::all_caught_up() const {
   return !end.empty();
 }
 
+int64_t partition_lag(int64_t end, int64_t committed) {
+  if (end < 0) return 0;
+  return std::max<int64_t>(0, end - std::max<int64_t>(0, committed));
+}
+
 PositionTracker::PositionTracker(std::string brokers, std::string topic, std::vector<std::string> groups)
     : brokers_(std::move(brokers)), topic_(std::move(topic)), groups_(std::move(groups)) {}
 
@@ -74,11 +79,12 @@ Positions PositionTracker::query() {
       }
     }
     rd_kafka_topic_partition_list_destroy(list);
-    int64_t lag = -1;
-    for (int p = 0; p < partitions_; ++p) {
-      const int64_t c = committed[static_cast<size_t>(p)];
-      if (c < 0 || positions.end[static_cast<size_t>(p)] < 0) continue;
-      lag = std::max<int64_t>(lag, 0) + std::max<int64_t>(0, positions.end[static_cast<size_t>(p)] - c);
+    // Once a group has committed anything, a partition it has not committed on
+    // yet is all still to read (these readers start at the earliest offset).
+    const bool started = std::any_of(committed.begin(), committed.end(), [](int64_t c) { return c >= 0; });
+    int64_t lag = started ? 0 : -1;
+    for (int p = 0; p < partitions_ && started; ++p) {
+      lag += partition_lag(positions.end[static_cast<size_t>(p)], committed[static_cast<size_t>(p)]);
     }
     positions.committed[group] = std::move(committed);
     positions.lag[group] = lag;
@@ -97,29 +103,28 @@ std::string render_positions(const Positions& positions, const std::vector<std::
   for (const auto& group : groups) add(" | %10s %6s", (group + " at").c_str(), "lag");
   out += '\n';
   int64_t total_end = 0;
-  std::map<std::string, int64_t> total_at, total_lag;
+  std::map<std::string, int64_t> total_at;
   for (size_t p = 0; p < positions.end.size(); ++p) {
     const int64_t end = positions.end[p];
     total_end += std::max<int64_t>(0, end);
     add("%-9zu %10lld", p, static_cast<long long>(end));
     for (const auto& group : groups) {
       const int64_t at = positions.committed.at(group)[p];
-      if (at < 0) {
-        add(" | %10s %6s", "-", "-");
-        continue;
-      }
-      total_at[group] += at;
-      total_lag[group] += std::max<int64_t>(0, end - at);
-      add(" | %10lld %6lld", static_cast<long long>(at), static_cast<long long>(std::max<int64_t>(0, end - at)));
+      const bool started = positions.lag.at(group) >= 0;
+      total_at[group] += std::max<int64_t>(0, at);
+      const std::string at_text = at < 0 ? "-" : std::to_string(at);
+      const std::string lag_text = started ? std::to_string(partition_lag(end, at)) : "-";
+      add(" | %10s %6s", at_text.c_str(), lag_text.c_str());
     }
     out += '\n';
   }
   add("%-9s %10lld", "total", static_cast<long long>(total_end));
   for (const auto& group : groups) {
-    if (!total_at.count(group)) {
+    const int64_t lag = positions.lag.at(group);
+    if (lag < 0) {
       add(" | %10s %6s", "-", "-");
     } else {
-      add(" | %10lld %6lld", static_cast<long long>(total_at[group]), static_cast<long long>(total_lag[group]));
+      add(" | %10lld %6lld", static_cast<long long>(total_at[group]), static_cast<long long>(lag));
     }
   }
   out += '\n';

@@ -41,6 +41,10 @@ class PositionTracker {
   std::string error_;
 };
 
+// Events left to read on a partition: end offset minus committed offset (all
+// of it when nothing is committed yet).
+int64_t partition_lag(int64_t end, int64_t committed);
+
 // The side-by-side table: one row per partition, then the totals.
 std::string render_positions(const Positions& positions, const std::vector<std::string>& groups);
 
