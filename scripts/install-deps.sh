@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config python3 git procps
+  g++ cmake ninja-build pkg-config python3 git procps curl
   libasio-dev libssl-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libisal-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev

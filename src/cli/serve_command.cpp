@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/config.h"
+#include "common/log_format.h"
 #include "server/broker.h"
 
 namespace runnel::cli {
@@ -16,7 +17,12 @@ int exit_code = 0;
 int run_serve(const ServeOptions& options) {
   auto logger = spdlog::stderr_color_mt("runnel");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  const auto format = parse_log_format(options.log_format);
+  if (!format) {
+    std::fprintf(stderr, "runnel: invalid --log-format '%s': expected text or json\n", options.log_format.c_str());
+    return 2;
+  }
+  apply_log_format(*format);
   const auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off") {
     std::fprintf(stderr, "runnel: invalid --log-level '%s'\n", options.log_level.c_str());
@@ -52,6 +58,7 @@ void add_serve_command(CLI::App& app, ServeOptions& options) {
   serve->add_option("-c,--config", options.config_file, "server.properties-style config file")->check(CLI::ExistingFile);
   serve->add_option("--set", options.overrides, "Override one setting: key=value (repeatable)");
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  serve->add_option("--log-format", options.log_format, "text, or json (one JSON object per line)")->capture_default_str();
   serve->callback([&options] { exit_code = run_serve(options); });
 }
 

@@ -10,6 +10,7 @@ struct ServeOptions {
   std::string config_file;
   std::vector<std::string> overrides;
   std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 // Registers `runnel serve [--config FILE] [--set key=value ...]`.

@@ -64,6 +64,8 @@ const std::map<std::string, Apply>& known_settings() {
       {"node.id", int32_setting(&BrokerConfig::node_id, 0)},
       {"broker.id", int32_setting(&BrokerConfig::node_id, 0)},
       {"listeners", [](BrokerConfig& c, const std::string& k, const std::string& v) { c.listeners = parse_listeners(k, v); }},
+      {"http.listeners",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.http_listeners = parse_http_listeners(k, v); }},
       {"advertised.listeners",
        [](BrokerConfig& c, const std::string& k, const std::string& v) { c.advertised_listeners = parse_listeners(k, v); }},
       {"log.dirs",
@@ -184,6 +186,26 @@ std::vector<Listener> parse_listeners(const std::string& key, const std::string&
     result.push_back(listener);
   }
   if (result.empty()) invalid(key, text, "at least one listener like PLAINTEXT://host:port");
+  return result;
+}
+
+std::vector<Listener> parse_http_listeners(const std::string& key, const std::string& text) {
+  std::vector<Listener> result;
+  for (const auto& item : split_config_list(text)) {
+    constexpr std::string_view kScheme = "http://";
+    const auto colon = item.rfind(':');
+    if (item.rfind(kScheme, 0) != 0 || colon == std::string::npos || colon < kScheme.size()) {
+      invalid(key, text, "a list like http://127.0.0.1:9644 (or empty to turn the endpoint off)");
+    }
+    Listener listener;
+    listener.name = "http";
+    listener.host = item.substr(kScheme.size(), colon - kScheme.size());
+    if (listener.host.size() >= 2 && listener.host.front() == '[' && listener.host.back() == ']') {
+      listener.host = listener.host.substr(1, listener.host.size() - 2);
+    }
+    listener.port = static_cast<uint16_t>(parse_int(key, item.substr(colon + 1), 0, 65535));
+    result.push_back(listener);
+  }
   return result;
 }
 

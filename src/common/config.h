@@ -27,6 +27,8 @@ struct BrokerConfig {
   int32_t node_id = 0;
   std::vector<Listener> listeners{{"PLAINTEXT", "127.0.0.1", 9092}};
   std::vector<Listener> advertised_listeners;  // empty: same as listeners
+  // http.listeners: where GET /metrics is served; empty (`http.listeners=`) turns it off.
+  std::vector<Listener> http_listeners{{"http", "127.0.0.1", 9644}};
   std::vector<std::string> log_dirs{"./runnel-data"};
   int32_t num_partitions = 1;
   int16_t default_replication_factor = 1;
@@ -105,5 +107,7 @@ class ConfigLoader {
 // "a, b,,c" -> {"a", "b", "c"}: comma-separated, items trimmed, empty ones dropped.
 std::vector<std::string> split_config_list(std::string_view text);
 std::vector<Listener> parse_listeners(const std::string& key, const std::string& text);
+// "http://host:port[,...]"; an empty or blank value is an empty list (endpoint off).
+std::vector<Listener> parse_http_listeners(const std::string& key, const std::string& text);
 
 }  // namespace runnel

@@ -19,6 +19,16 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kUnsupportedForMessageFormat: return "UNSUPPORTED_FOR_MESSAGE_FORMAT";
     case ErrorCode::kUnknownTopicId: return "UNKNOWN_TOPIC_ID";
     case ErrorCode::kRequestTimedOut: return "REQUEST_TIMED_OUT";
+    case ErrorCode::kInvalidTimestamp: return "INVALID_TIMESTAMP";
+    case ErrorCode::kOutOfOrderSequenceNumber: return "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    case ErrorCode::kDuplicateSequenceNumber: return "DUPLICATE_SEQUENCE_NUMBER";
+    case ErrorCode::kInvalidProducerEpoch: return "INVALID_PRODUCER_EPOCH";
+    case ErrorCode::kTransactionalIdAuthorizationFailed: return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED";
+    case ErrorCode::kUnknownProducerId: return "UNKNOWN_PRODUCER_ID";
+    case ErrorCode::kFetchSessionIdNotFound: return "FETCH_SESSION_ID_NOT_FOUND";
+    case ErrorCode::kFencedLeaderEpoch: return "FENCED_LEADER_EPOCH";
+    case ErrorCode::kUnknownLeaderEpoch: return "UNKNOWN_LEADER_EPOCH";
+    case ErrorCode::kInvalidRecord: return "INVALID_RECORD";
     default: return "ERROR";
   }
 }

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "server/clock.h"
+#include "server/metrics_page.h"
+#include "server/tcp_listen.h"
 
 namespace runnel::server {
 namespace {
@@ -38,7 +40,7 @@ Broker::Broker(BrokerConfig config)
       group_timers_(io_.get_executor()),
       offsets_log_(flusher_, io_.get_executor(), [] { return wall_clock_ms(); }),
       groups_(group_config_from(config_), group_timers_, offsets_log_),
-      context_{config_, io_, topics_, flusher_, watchers_, groups_},
+      context_{config_, io_, topics_, flusher_, watchers_, groups_, metrics_},
       signals_(io_, SIGINT, SIGTERM) {
   if (const auto ec = logs_->open(config_.log_dirs, topics_.log_config({}))) {
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
@@ -46,32 +48,18 @@ Broker::Broker(BrokerConfig config)
   }
   topics_.load();
   load_groups();
-  for (const auto& listener : config_.listeners) {
-    asio::ip::tcp::endpoint endpoint;
-    try {
-      const auto address = listener.host.empty() ? asio::ip::address_v4::any() : asio::ip::make_address(listener.host);
-      endpoint = asio::ip::tcp::endpoint(address, listener.port);
-    } catch (const std::exception&) {
-      throw std::runtime_error("listeners: '" + listener.host + "' is not an IP address");
-    }
-    asio::ip::tcp::acceptor acceptor(io_);
-    asio::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + listener.to_string() + ": " + ec.message());
-    acceptors_.push_back(std::move(acceptor));
+  for (const auto& listener : config_.listeners) acceptors_.push_back(listen_on(io_, listener, "listeners"));
+  if (!config_.http_listeners.empty()) {
+    http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return handle_http_request(context_, r); });
+    http_->listen(config_.http_listeners);
   }
 }
 
 Broker::~Broker() = default;
 
 void Broker::run() {
-  spdlog::info("runnel {} node {} listening on {} (advertised {}), data in {}, config from {}", RUNNEL_VERSION,
-               config_.node_id, join_listeners(config_.listeners),
-               join_listeners(config_.effective_advertised_listeners()), fmt::join(config_.log_dirs, ","),
-               config_.source);
+  log_startup_banner();
+  if (http_) http_->start();
   for (auto& acceptor : acceptors_) {
     asio::co_spawn(io_, accept_loop(acceptor), asio::detached);
   }
@@ -110,6 +98,7 @@ void Broker::shutdown() {
     asio::error_code ec;
     acceptor.close(ec);
   }
+  if (http_) http_->stop();
   // Drain: no new requests, but those in flight (an fsync wait, a long poll)
   // finish and are answered, for at most kDrainTimeout.
   auto connections = connections_;
@@ -169,6 +158,25 @@ void Broker::load_groups() {
   spdlog::info("{}: replayed {} records from {} batches ({} skipped) of {} partitions in {} ms", kOffsetsTopic,
                total.records, total.batches, total.skipped_batches, info->partitions,
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+}
+
+void Broker::log_startup_banner() const {
+  // Bound addresses, so that port 0 shows the port the kernel chose.
+  std::vector<std::string> kafka;
+  for (const auto& acceptor : acceptors_) {
+    asio::error_code ec;
+    const auto endpoint = acceptor.local_endpoint(ec);
+    kafka.push_back(ec ? "?" : fmt::format("PLAINTEXT://{}:{}", endpoint.address().to_string(), endpoint.port()));
+  }
+  std::vector<std::string> metrics;
+  if (http_) {
+    for (const auto& url : http_->urls()) metrics.push_back(url + "/metrics");
+  }
+  spdlog::info("runnel {} started: node {}, kafka listeners {} (advertised {}), metrics {}, data in {}, config from {}",
+               RUNNEL_VERSION, config_.node_id, fmt::join(kafka, ","),
+               join_listeners(config_.effective_advertised_listeners()),
+               metrics.empty() ? std::string("off") : fmt::format("{}", fmt::join(metrics, ",")),
+               fmt::join(config_.log_dirs, ","), config_.source);
 }
 
 asio::awaitable<void> Broker::accept_loop(asio::ip::tcp::acceptor& acceptor) {

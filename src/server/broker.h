@@ -16,6 +16,7 @@
 #include "coordinator/offsets_log.h"
 #include "server/broker_context.h"
 #include "server/connection.h"
+#include "server/http_server.h"
 #include "server/partition_watchers.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
@@ -36,6 +37,8 @@ class Broker {
  private:
   asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
   void shutdown();
+  // One line: version, node, listeners as bound, metrics URL, data dirs, config source.
+  void log_startup_banner() const;
   // Creates __consumer_offsets if missing and replays it into the group coordinator.
   void load_groups();
 
@@ -48,9 +51,12 @@ class Broker {
   coordinator::AsioTimerService group_timers_;
   coordinator::OffsetsLog offsets_log_;
   coordinator::GroupCoordinator groups_;
+  BrokerMetrics metrics_;
   BrokerContext context_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   asio::signal_set signals_;
+  // The HTTP listener(s) for /metrics (http.listeners); none when that is empty.
+  std::unique_ptr<HttpServer> http_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
   // Storage background threads (retention, checkpoints, compaction): off the event loop.

@@ -5,6 +5,7 @@
 
 #include "common/config.h"
 #include "coordinator/group_coordinator.h"
+#include "server/broker_metrics.h"
 #include "server/partition_watchers.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
@@ -18,6 +19,7 @@ struct BrokerContext {
   storage::Flusher& flusher;
   PartitionWatchers& watchers;
   coordinator::GroupCoordinator& groups;
+  BrokerMetrics& metrics;
 };
 
 }  // namespace runnel::server

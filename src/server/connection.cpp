@@ -35,6 +35,7 @@ Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std:
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   last_activity_ = std::chrono::steady_clock::now();
+  broker_.metrics.connection_opened();
 }
 
 Connection::~Connection() = default;
@@ -49,6 +50,7 @@ void Connection::start() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  broker_.metrics.connection_closed();
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -105,16 +107,24 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
   const ApiHandler* handler = find_api_handler(api_key);
   if (handler == nullptr) {
     spdlog::debug("closing {}: unknown api key {}", peer_, api_key);
+    broker_.metrics.record_unknown_api();
     close();
     co_return;
   }
+  // Every request with a known key is counted once, with its latency when answered.
+  const auto started = std::chrono::steady_clock::now();
+  auto record = [&](bool failed) {
+    broker_.metrics.record_request(api_key, std::chrono::steady_clock::now() - started, failed);
+  };
   if (api_version < handler->min_version || api_version > handler->max_version) {
     if (api_key == kApiVersionsKey) {
       // Clients probe with their newest ApiVersions; the v0-format answer with
       // UNSUPPORTED_VERSION tells them our ranges so they can retry lower.
+      record(false);
       complete(sequence, unsupported_api_versions_frame(correlation_id));
     } else {
       spdlog::debug("closing {}: api {} version {} not supported", peer_, api_key, api_version);
+      record(true);
       close();
     }
     co_return;
@@ -131,13 +141,16 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
     }
   } catch (const protocol::DecodeError& e) {
     spdlog::debug("closing {}: malformed api {} v{} request: {}", peer_, api_key, api_version, e.what());
+    record(true);
     close();
     co_return;
   } catch (const std::exception& e) {
     spdlog::error("closing {}: api {} v{} failed: {}", peer_, api_key, api_version, e.what());
+    record(true);
     close();
     co_return;
   }
+  record(false);
   complete(sequence, std::move(response));
 }
 

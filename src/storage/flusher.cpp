@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <unordered_map>
 
 #include "storage/log.h"
@@ -57,7 +58,9 @@ void Flusher::run() {
     std::unordered_map<Log*, int64_t> durable;
     for (const auto& r : batch) {
       if (durable.count(r.log.get())) continue;
+      const auto started = std::chrono::steady_clock::now();
       durable[r.log.get()] = r.log->flush();
+      flush_latency_.observe(std::chrono::steady_clock::now() - started);
       std::lock_guard lock(mu_);
       ++flush_calls_;
     }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error_code.h"
+#include "metrics/histogram.h"
 
 namespace runnel::storage {
 
@@ -35,6 +36,8 @@ class Flusher {
   void stop();
 
   uint64_t flush_calls() const;  // number of Log::flush() calls made (for tests/metrics)
+  // Duration of each Log::flush() (fsync of the segment, indexes, dir): runnel_fsync_duration_seconds.
+  const metrics::Histogram& flush_latency() const { return flush_latency_; }
 
  private:
   struct Request {
@@ -51,6 +54,7 @@ class Flusher {
   std::vector<Request> pending_;
   bool stopping_ = false;
   uint64_t flush_calls_ = 0;
+  metrics::Histogram flush_latency_;
   std::thread thread_;
 };
 

@@ -79,5 +79,31 @@ TEST(Config, RejectsBadListenersAndRanges) {
   }
 }
 
+TEST(Config, HttpListenersDefaultParseAndTurnOff) {
+  const BrokerConfig defaults = ConfigLoader().build();
+  ASSERT_EQ(defaults.http_listeners.size(), 1u);
+  EXPECT_EQ(defaults.http_listeners[0].to_string(), "http://127.0.0.1:9644");
+  ConfigLoader two;
+  two.set_override("http.listeners=http://127.0.0.1:9101, http://[::1]:9102");
+  const auto config = two.build();
+  ASSERT_EQ(config.http_listeners.size(), 2u);
+  EXPECT_EQ(config.http_listeners[1].host, "::1");
+  EXPECT_EQ(config.http_listeners[1].port, 9102);
+  ConfigLoader off;
+  off.set_override("http.listeners=");
+  EXPECT_TRUE(off.build().http_listeners.empty());
+  for (const char* bad : {"http.listeners=127.0.0.1:9644", "http.listeners=https://127.0.0.1:9644",
+                          "http.listeners=http://127.0.0.1:70000", "http.listeners=http://127.0.0.1"}) {
+    ConfigLoader loader;
+    loader.set_override(bad);
+    try {
+      loader.build();
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("http.listeners"), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace runnel

@@ -79,6 +79,9 @@ BrokerProcess::BrokerProcess(std::vector<std::string> overrides) : overrides_(st
   log_dir_ = dir_ + "/logs";
   stderr_path_ = dir_ + "/broker.stderr";
   port_ = PickFreeLoopbackPort();
+  do {
+    http_port_ = PickFreeLoopbackPort();
+  } while (http_port_ == port_ && port_ != 0);
 }
 
 BrokerProcess::~BrokerProcess() {
@@ -102,6 +105,10 @@ BrokerProcess::~BrokerProcess() {
 
 std::string BrokerProcess::bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
 
+std::string BrokerProcess::metrics_url() const {
+  return "http://127.0.0.1:" + std::to_string(http_port_) + "/metrics";
+}
+
 std::string BrokerProcess::partition_dir(const std::string& topic, int partition) const {
   return log_dir_ + "/" + topic + "-" + std::to_string(partition);
 }
@@ -119,12 +126,14 @@ bool BrokerProcess::start(std::chrono::milliseconds timeout) {
   }
   const std::string binary = RunnelBinaryPath();
   const std::string listener = "PLAINTEXT://127.0.0.1:" + std::to_string(port_);
-  std::vector<std::string> args = {binary, "serve", "--set", "listeners=" + listener, "--set",
-                                   "log.dirs=" + log_dir_};
+  // Never the default metrics port 9644: brokers of parallel tests would collide.
+  std::vector<std::string> args = {binary, "serve", "--set", "listeners=" + listener, "--set", "log.dirs=" + log_dir_,
+                                   "--set", "http.listeners=http://127.0.0.1:" + std::to_string(http_port_)};
   for (const auto& kv : overrides_) {
     args.push_back("--set");
     args.push_back(kv);
   }
+  args.insert(args.end(), serve_args_.begin(), serve_args_.end());
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);

@@ -27,6 +27,9 @@ class BrokerProcess {
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
 
+  // Extra `runnel serve` arguments for the next start() (e.g. {"--log-format", "json"}).
+  void set_serve_args(std::vector<std::string> args) { serve_args_ = std::move(args); }
+
   // Starts the broker and waits (bounded) until the port accepts connections.
   // Reports a gtest failure (with the stderr tail) and returns false on error.
   [[nodiscard]] bool start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -51,6 +54,9 @@ class BrokerProcess {
   pid_t pid() const { return pid_; }
   std::uint16_t port() const { return port_; }
   std::string bootstrap() const;  // "127.0.0.1:PORT"
+  // The metrics endpoint (http.listeners), also on a free loopback port.
+  std::uint16_t http_port() const { return http_port_; }
+  std::string metrics_url() const;  // "http://127.0.0.1:PORT/metrics"
   const std::string& dir() const { return dir_; }
   const std::string& log_dir() const { return log_dir_; }
   std::string partition_dir(const std::string& topic, int partition) const;
@@ -66,10 +72,12 @@ class BrokerProcess {
   bool wait_until_accepting(std::chrono::milliseconds timeout, std::string* why);
 
   std::vector<std::string> overrides_;
+  std::vector<std::string> serve_args_;
   std::string dir_;
   std::string log_dir_;
   std::string stderr_path_;
   std::uint16_t port_ = 0;
+  std::uint16_t http_port_ = 0;
   pid_t pid_ = -1;
   int last_exit_status_ = -1;
 };

@@ -13,7 +13,8 @@ namespace {
 using protocol::FetchRequest;
 using protocol::FetchResponse;
 
-constexpr int32_t kLeaderEpoch = 0;  // single node: the leader never changes
+constexpr int32_t kLeaderEpoch = 0;
+constexpr int16_t kFetchKey = 1;  // single node: the leader never changes
 
 struct PartitionTarget {
   std::string topic;
@@ -38,6 +39,7 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
   if (request.session_id != 0 || request.session_epoch > 0) {
     FetchResponse response;
     response.error_code = to_wire(ErrorCode::kFetchSessionIdNotFound);
+    broker.metrics.record_error(kFetchKey, ErrorCode::kFetchSessionIdNotFound);
     context.respond(response);
     co_return;
   }
@@ -117,6 +119,18 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
     const bool done = total_bytes >= request.min_bytes || any_error || request.max_wait_ms <= 0 ||
                       std::chrono::steady_clock::now() >= deadline;
     if (done) {
+      // Only the response that is sent counts (a long poll may read several times).
+      for (size_t t = 0; t < response.responses.size(); ++t) {
+        for (size_t p = 0; p < response.responses[t].partitions.size(); ++p) {
+          const auto& out = response.responses[t].partitions[p];
+          broker.metrics.record_error(kFetchKey, static_cast<ErrorCode>(out.error_code));
+          if (out.records.size > 0) {
+            broker.metrics.record_bytes_out(
+                targets[t][p].topic, out.records.size,
+                count_fetched_records(out.records.span(), request.topics[t].partitions[p].fetch_offset));
+          }
+        }
+      }
       context.respond(response);
       co_return;
     }

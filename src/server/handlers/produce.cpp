@@ -30,6 +30,16 @@ struct PendingDurability {
   std::vector<Slot> slots;
 };
 
+constexpr int16_t kProduceKey = 0;
+
+void record_errors(BrokerMetrics& metrics, const ProduceResponse& response) {
+  for (const auto& topic : response.responses) {
+    for (const auto& partition : topic.partition_responses) {
+      metrics.record_error(kProduceKey, static_cast<ErrorCode>(partition.error_code));
+    }
+  }
+}
+
 }  // namespace
 
 asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& context) {
@@ -84,6 +94,10 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
           record_error.batch_index_error_message = result.error_message;
         }
         if (!result.error_message.empty()) partition_response.error_message = result.error_message;
+        if (error == ErrorCode::kNone && !result.duplicate) {
+          broker.metrics.record_bytes_in(topic_data.name, partition_data.records.size,
+                                         static_cast<uint64_t>(result.record_count));
+        }
         if (error == ErrorCode::kNone) {
           partition_response.base_offset = result.base_offset;
           partition_response.log_append_time_ms = result.log_append_time_ms;
@@ -113,6 +127,7 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
   }
 
   if (acks == 0 && valid_acks) {
+    record_errors(broker.metrics, response);
     context.send_response = false;
     co_return;
   }
@@ -123,6 +138,7 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
     partition_response.error_code = to_wire(slot.error);
     partition_response.base_offset = -1;
   }
+  record_errors(broker.metrics, response);
   context.respond(response);
 }
 
