@@ -17,7 +17,8 @@ CASES = [
     ("c", "(c) consume everything from the start (32 partitions), one consumer in a group"),
     ("d", "(d) end-to-end latency at 10,000 records/s, 1 partition, acks=all, linger 1 ms, fetch.wait.max.ms 10"),
     ("e1000", "(e) 1,000 partitions and 1,000 idle connections"),
-    ("e10000", "(e) 10,000 partitions and 1,000 idle connections"),
+    ("e5000", "(e) 5,000 partitions and 1,000 idle connections"),
+    ("e10000", "(e) 10,000 partitions and 1,000 idle connections (first run only)"),
     ("e-conn", "(e) 1,000 idle connections (no partitions: Redis and NATS have none)"),
 ]
 PRODUCE = [("records_per_s", "records/s", "{:,.0f}"), ("mb_per_s", "MB/s", "{:.1f}"),
@@ -37,7 +38,7 @@ METRICS = {
 }
 IDLE = [("create_seconds", "topic creation s", "{:.2f}"), ("idle_cpu_pct", "idle CPU % of a core", "{:.2f}"),
         ("broker_rss_mb", "broker RSS MiB", "{:.0f}"), ("broker_peak_rss_mb", "broker peak RSS MiB", "{:.0f}")]
-for c in ("e1000", "e10000", "e-conn"):
+for c in ("e1000", "e5000", "e10000", "e-conn"):
     METRICS[c] = IDLE
 SYSTEMS = ["runnel", "mock", "redis-everysec", "redis-always", "nats"]
 NAMES = {"runnel": "Runnel", "mock": "librdkafka mock", "redis-everysec": "Redis AOF everysec",
@@ -61,6 +62,7 @@ def main():
     ap.add_argument("--load-before", required=True)
     ap.add_argument("--load-after", required=True)
     ap.add_argument("--profile")
+    ap.add_argument("--build", default="RelWithDebInfo build, -O2 -g")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -94,13 +96,18 @@ def main():
       "duration of (d) are multiplied by it; (e) is never scaled).\n")
     w("## Machine\n")
     cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
-    w(f"- CPU: {cpu}, {os.cpu_count()} cores; memory: {sh('free -g | awk \"/Mem:/{print $2}\"')} GiB")
+    mem = sh("free -g | awk '/Mem:/{print $2}'")
+    fds = sh("ulimit -n")
+    w(f"- CPU: {cpu}, {os.cpu_count()} cores; memory: {mem} GiB; open-file limit (hard, the most the script can set): {fds}")
     w(f"- Kernel: {platform.release()}; OS: {sh('. /etc/os-release; echo $PRETTY_NAME')}")
     w(f"- Date: {datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M UTC')}")
     w(f"- Load average before: `{open(args.load_before).read().strip()}`")
     w(f"- Load average after: `{open(args.load_after).read().strip()}`")
-    w(f"- librdkafka {sh('pkg-config --modversion rdkafka')}, {sh('redis-server --version | cut -d\" \" -f1-3')}, "
-      f"{sh('nats-server --version')}, Runnel {sh('git rev-parse --short HEAD')} (Release build)\n")
+    rdk = sh("pkg-config --modversion rdkafka")
+    redis = sh("redis-server --version | cut -d' ' -f1-3")
+    nats = sh("nats-server --version")
+    rev = sh("git rev-parse --short HEAD")
+    w(f"- librdkafka {rdk}, {redis}, {nats}, Runnel {rev} ({args.build})\n")
     w("## Commands\n")
     w("```")
     w(args.invocation)
@@ -146,7 +153,7 @@ def main():
                 cells.append(cell)
             w(f"| {label} | " + " | ".join(cells) + " |")
         failed = [f"{NAMES[s]} {failures[(case, s)]}" for s in systems if (case, s) in failures]
-        runs = [f"{NAMES[s]} {len(values.get((case, s, 'records'), values.get((case, s, 'idle_cpu_pct'), [])))}"
+        runs = [f"{NAMES[s]} {len(values.get((case, s, 'records')) or values.get((case, s, 'idle_cpu_pct')) or [])}"
                 for s in systems]
         w(f"\nRuns counted: {', '.join(runs)}." + (f" Failed runs: {', '.join(failed)}." if failed else "") + "\n")
     if args.profile and os.path.exists(args.profile):
