@@ -64,6 +64,8 @@ def main():
     ap.add_argument("--profile")
     ap.add_argument("--build", default="RelWithDebInfo build, -O2 -g")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--notes", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance-notes.md"),
+                    help="hand-written analysis appended to the page, if the file exists")
     args = ap.parse_args()
 
     values = {}  # (case, system, metric) -> [values]
@@ -81,7 +83,6 @@ def main():
             if isinstance(v, (int, float)):
                 values.setdefault((row["case"], row["system"], metric), []).append(v)
 
-    present = [s for s in SYSTEMS if any(k[1] == s for k in values)]
     out = []
     w = out.append
     w("# Performance\n")
@@ -93,7 +94,7 @@ def main():
       "testing C++ (see the load averages below, far above 2), so absolute figures are noisy and low; "
       "the ratios between systems measured in the same run are the meaningful part.\n")
     w(f"**Scale: {args.scale}** (1 = the full workloads of issue 7; record counts of (a)-(c) and the "
-      "duration of (d) are multiplied by it; (e) is never scaled).\n")
+      "duration of (d), at least 3 s, are multiplied by it; (e) is never scaled).\n")
     w("## Machine\n")
     cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
     mem = sh("free -g | awk '/Mem:/{print $2}'")
@@ -133,7 +134,8 @@ def main():
     for case, title in CASES:
         if not any(k[0] == case for k in values):
             continue
-        systems = [s for s in present if any(k[0] == case and k[1] == s for k in values)]
+        systems = [s for s in SYSTEMS
+                   if any(k[0] == case and k[1] == s for k in values) or (case, s) in failures]
         w(f"### {title}\n")
         w("| metric | " + " | ".join(NAMES[s] for s in systems) + " |")
         w("|---|" + "---|" * len(systems))
@@ -161,6 +163,8 @@ def main():
         w("```")
         w(open(args.profile).read().rstrip())
         w("```\n")
+    if args.notes and os.path.exists(args.notes):
+        w(open(args.notes).read().rstrip() + "\n")
     with open(args.out, "w") as f:
         f.write("\n".join(out) + "\n")
 
