@@ -1,0 +1,20 @@
+// CPU time and memory of another process (the broker under test), read from
+// /proc/<pid>/stat (utime + stime) and /proc/<pid>/status (VmHWM, VmRSS).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <sys/types.h>
+
+namespace runnel::bench {
+
+struct ProcessSample {
+  double cpu_seconds = 0;  // user + system, since the process started
+  uint64_t peak_rss_kb = 0;  // VmHWM
+  uint64_t rss_kb = 0;       // VmRSS
+};
+
+// nullopt when the process does not exist (or pid <= 0).
+std::optional<ProcessSample> sample_process(pid_t pid);
+
+}  // namespace runnel::bench
