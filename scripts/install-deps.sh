@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

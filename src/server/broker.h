@@ -48,6 +48,7 @@ class Broker {
   coordinator::AsioTimerService group_timers_;
   coordinator::OffsetsLog offsets_log_;
   coordinator::GroupCoordinator groups_;
+  RequestMemoryPool request_memory_;
   BrokerContext context_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   asio::signal_set signals_;

@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "coordinator/group_coordinator.h"
 #include "server/partition_watchers.h"
+#include "server/request_memory_pool.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
 
@@ -18,6 +19,7 @@ struct BrokerContext {
   storage::Flusher& flusher;
   PartitionWatchers& watchers;
   coordinator::GroupCoordinator& groups;
+  RequestMemoryPool& request_memory;  // queued.max.request.bytes
 };
 
 }  // namespace runnel::server
