@@ -25,7 +25,6 @@ per=$((total / ${#targets[@]}))
 ((per > 0)) || per=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TMPDIR=${TMPDIR:-/tmp}
 status=0
 for target in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$target
