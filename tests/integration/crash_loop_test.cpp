@@ -55,7 +55,7 @@ TEST(CrashLoop, AcknowledgedRecordsAndCommitsSurviveRepeatedKill9) {
   std::mt19937_64 rng(seed);
   const auto test_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30 + 15 * kills);
 
-  BrokerProcess broker({"num.partitions=3", "group.initial.rebalance.delay.ms=0"});
+  BrokerProcess broker({"num.partitions=3", "group.initial.rebalance.delay.ms=0", "group.min.session.timeout.ms=500"});
   ASSERT_TRUE(broker.start());
   {
     AdminClient admin(broker.bootstrap());

@@ -82,7 +82,8 @@ TEST(FullDisk, ProduceGetsStorageErrorReadsAndGroupsContinueAndWritesResumeOnceS
   SmallTmpfs disk("12m");
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs for the full-disk test (" << disk.why() << ")";
   BrokerProcess broker({"log.dirs=" + disk.dir() + "/logs", "offsets.topic.num.partitions=1",
-                        "log.segment.bytes=1048576", "group.initial.rebalance.delay.ms=0"});
+                        "log.segment.bytes=1048576", "group.initial.rebalance.delay.ms=0",
+                        "group.min.session.timeout.ms=500"});
   ASSERT_TRUE(broker.start());
   {
     AdminClient admin(broker.bootstrap());
