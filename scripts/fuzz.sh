@@ -36,7 +36,7 @@ for target in "${targets[@]}"; do
   # Inputs from all dirs are loaded; new ones are written to the first.
   if ! build-fuzz/fuzz/"$target" -max_total_time="$per" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
       -print_final_stats=1 -artifact_prefix="$crashes/" \
-      "$corpus" "build-fuzz/seeds/$target" "fuzz/regressions/$target" 2>"build-fuzz/$target.log"; then
+      "$corpus" "build-fuzz/seeds/$target" "fuzz/corpus/$target" "fuzz/regressions/$target" 2>"build-fuzz/$target.log"; then
     tail -n 60 "build-fuzz/$target.log"
     echo "== $target FAILED; the input is in $crashes/ (keep it in fuzz/regressions/$target/ once fixed)"
     status=1
