@@ -12,6 +12,8 @@ packages=(
   # compatibility suite (tests/compat): real clients in several languages
   python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard nodejs
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+  # fuzzing (fuzz/, scripts/fuzz.sh)
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include "server/clock.h"
 #include "server/metrics_page.h"
@@ -25,6 +26,18 @@ coordinator::GroupCoordinatorConfig group_config_from(const BrokerConfig& config
   return c;
 }
 
+// max.connections sockets plus log segments need more descriptors than the usual
+// soft limit of 1024: raise it to the hard limit, as servers commonly do.
+void raise_file_limit(int32_t max_connections) {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < static_cast<rlim_t>(max_connections) + 1024)
+    spdlog::warn("open file limit {} is below max.connections={} plus room for log files", rl.rlim_cur,
+                 max_connections);
+}
+
 std::string join_listeners(const std::vector<Listener>& listeners) {
   std::string text;
   for (const auto& l : listeners) text += (text.empty() ? "" : ",") + l.to_string();
@@ -40,7 +53,8 @@ Broker::Broker(BrokerConfig config)
       group_timers_(io_.get_executor()),
       offsets_log_(flusher_, io_.get_executor(), [] { return wall_clock_ms(); }),
       groups_(group_config_from(config_), group_timers_, offsets_log_),
-      context_{config_, io_, topics_, flusher_, watchers_, groups_, metrics_},
+      request_memory_(config_.queued_max_request_bytes),
+      context_{config_, io_, topics_, flusher_, watchers_, groups_, metrics_, request_memory_},
       signals_(io_, SIGINT, SIGTERM) {
   if (const auto ec = logs_->open(config_.log_dirs, topics_.log_config({}))) {
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
@@ -48,6 +62,7 @@ Broker::Broker(BrokerConfig config)
   }
   topics_.load();
   load_groups();
+  raise_file_limit(config_.max_connections);
   for (const auto& listener : config_.listeners) acceptors_.push_back(listen_on(io_, listener, "listeners"));
   if (!config_.http_listeners.empty()) {
     http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return handle_http_request(context_, r); });

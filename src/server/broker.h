@@ -52,6 +52,7 @@ class Broker {
   coordinator::OffsetsLog offsets_log_;
   coordinator::GroupCoordinator groups_;
   BrokerMetrics metrics_;
+  RequestMemoryPool request_memory_;
   BrokerContext context_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   asio::signal_set signals_;

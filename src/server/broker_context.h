@@ -7,6 +7,7 @@
 #include "coordinator/group_coordinator.h"
 #include "server/broker_metrics.h"
 #include "server/partition_watchers.h"
+#include "server/request_memory_pool.h"
 #include "server/topic_registry.h"
 #include "storage/flusher.h"
 
@@ -20,6 +21,7 @@ struct BrokerContext {
   PartitionWatchers& watchers;
   coordinator::GroupCoordinator& groups;
   BrokerMetrics& metrics;
+  RequestMemoryPool& request_memory;  // queued.max.request.bytes
 };
 
 }  // namespace runnel::server

@@ -1,5 +1,7 @@
 #include "server/connection.h"
 
+#include <algorithm>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/read.hpp>
@@ -29,6 +31,7 @@ Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std:
       on_closed_(std::move(on_closed)),
       response_ready_(socket_.get_executor()),
       slot_free_(socket_.get_executor()),
+      memory_freed_(socket_.get_executor()),
       idle_timer_(socket_.get_executor()) {
   asio::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
@@ -57,6 +60,7 @@ void Connection::close() {
   idle_timer_.cancel();
   response_ready_.notify();
   slot_free_.notify();
+  memory_freed_.notify();
   if (on_closed_) on_closed_(this);
 }
 
@@ -64,8 +68,14 @@ asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   const int32_t max_request = broker_.config.socket_request_max_bytes;
   const int max_inflight = broker_.config.max_inflight_requests_per_connection;
+  RequestMemoryPool& pool = broker_.request_memory;
   try {
     while (!closed_) {
+      // Back-pressure: a client with many requests in flight, or with many
+      // response bytes it does not read, is not read from until that drains.
+      while ((inflight_ >= max_inflight || queued_response_bytes_ > kMaxQueuedResponseBytes) && !closed_)
+        co_await slot_free_.wait();
+      if (closed_) break;
       uint8_t size_bytes[4];
       co_await asio::async_read(socket_, asio::buffer(size_bytes), asio::use_awaitable);
       last_activity_ = std::chrono::steady_clock::now();
@@ -75,13 +85,45 @@ asio::awaitable<void> Connection::read_loop() {
         spdlog::debug("closing {}: request size {} outside [8, {}]", peer_, size, max_request);
         break;
       }
-      std::vector<uint8_t> frame(static_cast<size_t>(size));
-      co_await asio::async_read(socket_, asio::buffer(frame), asio::use_awaitable);
-      last_activity_ = std::chrono::steady_clock::now();
-      while (inflight_ >= max_inflight && !closed_) co_await slot_free_.wait();
+      // The body is read as it arrives, each piece first taken from the
+      // broker-wide queued.max.request.bytes pool: memory follows the bytes
+      // that really arrived (a size claim, or a header and a stall, holds next
+      // to nothing), and when the pool is exhausted this connection waits
+      // instead of allocating.
+      PoolShare share(&pool);
+      std::vector<uint8_t> frame;
+      const auto total = static_cast<size_t>(size);
+      const bool small = total <= kReadChunkBytes;
+      while (frame.size() < total && !closed_) {
+        asio::error_code ec;
+        size_t available = socket_.available(ec);
+        if (!ec && available == 0) {
+          co_await socket_.async_wait(asio::socket_base::wait_read, asio::use_awaitable);
+          available = socket_.available(ec);
+        }
+        if (ec) throw asio::system_error(ec);
+        // Nothing available after readability means EOF: the 1-byte read reports it.
+        const size_t chunk = std::min({total - frame.size(), kReadChunkBytes, std::max<size_t>(available, 1)});
+        while (!closed_ && !pool.try_acquire(static_cast<int64_t>(chunk), small)) {
+          waiting_for_memory_ = true;  // waiting on the broker is not client idleness
+          pool.wait_for_release(&memory_freed_);
+          co_await memory_freed_.wait();
+          pool.forget(&memory_freed_);
+          waiting_for_memory_ = false;
+          last_activity_ = std::chrono::steady_clock::now();
+        }
+        if (closed_) break;
+        share.add(static_cast<int64_t>(chunk));
+        const size_t at = frame.size();
+        if (frame.capacity() < at + chunk) frame.reserve(std::min(total, std::max(2 * at, at + chunk)));
+        frame.resize(at + chunk);
+        co_await asio::async_read(socket_, asio::buffer(frame.data() + at, chunk), asio::use_awaitable);
+        last_activity_ = std::chrono::steady_clock::now();
+      }
       if (closed_) break;
       ++inflight_;
-      asio::co_spawn(socket_.get_executor(), process(next_sequence_++, std::move(frame)), asio::detached);
+      asio::co_spawn(socket_.get_executor(), process(next_sequence_++, std::move(frame), std::move(share)),
+                     asio::detached);
     }
   } catch (const std::exception& e) {
     spdlog::debug("connection {} read ended: {}", peer_, e.what());
@@ -99,7 +141,7 @@ void Connection::stop_reading() {
   if (ec) close();
 }
 
-asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t> frame) {
+asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t> frame, PoolShare share) {
   auto self = shared_from_this();
   const int16_t api_key = read_be16(frame.data());
   const int16_t api_version = read_be16(frame.data() + 2);
@@ -151,11 +193,13 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
     co_return;
   }
   record(false);
+  share.reset();  // the request bytes are no longer needed
   complete(sequence, std::move(response));
 }
 
 void Connection::complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response) {
   if (closed_) return;
+  if (response) queued_response_bytes_ += response->size();
   ready_.emplace(sequence, std::move(response));
   response_ready_.notify();
 }
@@ -177,8 +221,11 @@ asio::awaitable<void> Connection::write_loop() {
       }
       if (!batch.empty()) {
         for (const auto& frame : batch) buffers.emplace_back(asio::buffer(frame));
+        consumed_unwritten_ = consumed;
         co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+        consumed_unwritten_ = 0;
         last_activity_ = std::chrono::steady_clock::now();
+        for (const auto& frame : batch) queued_response_bytes_ -= frame.size();
       }
       if (consumed > 0) {
         // Only now do the requests stop counting against the in-flight limit, so
@@ -202,7 +249,9 @@ asio::awaitable<void> Connection::idle_watchdog() {
   const auto idle = std::chrono::milliseconds(broker_.config.connections_max_idle_ms);
   while (!closed_) {
     // Requests in flight (a long-poll, an fsync wait) count as activity.
-    if (inflight_ > 0) last_activity_ = std::chrono::steady_clock::now();
+    // Responses the client does not read are not: such a client is closed as idle.
+    const int processing = inflight_ - static_cast<int>(ready_.size()) - consumed_unwritten_;
+    if (processing > 0 || waiting_for_memory_) last_activity_ = std::chrono::steady_clock::now();
     idle_timer_.expires_at(last_activity_ + idle);
     asio::error_code ec;
     co_await idle_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -17,6 +17,7 @@
 
 #include "server/async_event.h"
 #include "server/broker_context.h"
+#include "server/request_memory_pool.h"
 
 namespace runnel::server {
 
@@ -35,7 +36,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> idle_watchdog();
-  asio::awaitable<void> process(uint64_t sequence, std::vector<uint8_t> frame);
+  asio::awaitable<void> process(uint64_t sequence, std::vector<uint8_t> frame, PoolShare share);
   void complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response);
 
   asio::ip::tcp::socket socket_;
@@ -51,6 +52,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::map<uint64_t, std::optional<std::vector<uint8_t>>> ready_;
   AsyncEvent response_ready_;
   AsyncEvent slot_free_;
+  AsyncEvent memory_freed_;  // the request memory pool had bytes released
+  // Responses ready but not yet written. Above the limit the connection is not
+  // read from, so a client that never reads cannot make the broker buffer more.
+  size_t queued_response_bytes_ = 0;
+  bool waiting_for_memory_ = false;
+  int consumed_unwritten_ = 0;  // answered requests whose responses are being written
+  static constexpr size_t kMaxQueuedResponseBytes = 4u << 20;
+  static constexpr size_t kReadChunkBytes = 64u << 10;
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
 };

@@ -74,6 +74,10 @@ bool snappy_raw_decompress(std::span<const uint8_t> in, std::vector<uint8_t>& ou
   const auto* p = reinterpret_cast<const char*>(in.data());
   if (!snappy::GetUncompressedLength(p, in.size(), &length)) return fail(error, "snappy: corrupt block");
   if (length > max_out) return fail(error, "snappy: decompressed data too large");
+  // A snappy element expands at most ~21x (a 3-byte copy of 64 bytes): a larger
+  // claim is corrupt, and must not make us zero-fill it first (a tiny batch
+  // could otherwise cost seconds of CPU; found by fuzz_record_batch).
+  if (length > in.size() * 22) return fail(error, "snappy: corrupt block (impossible length)");
   const size_t at = out.size();
   out.resize(at + length);
   if (!snappy::RawUncompress(p, in.size(), reinterpret_cast<char*>(out.data() + at))) {

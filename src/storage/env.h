@@ -28,6 +28,14 @@ class File {
   // Reads up to out.size() bytes at pos; bytes_read is short only at end of file.
   virtual std::error_code read_at(std::span<uint8_t> out, int64_t pos, size_t& bytes_read) const = 0;
   virtual std::error_code truncate(int64_t size) = 0;  // shrink or extend (zero-filled)
+  // Reserves disk blocks for [offset, offset + length) so that later writes there,
+  // including through a mapping, cannot hit a full disk (a write to a mapped hole on
+  // a full disk is a SIGBUS). ENOSPC when the space is not there.
+  virtual std::error_code allocate(int64_t offset, int64_t length) {
+    (void)offset;
+    (void)length;
+    return {};
+  }
   virtual std::error_code sync() = 0;                  // data + metadata needed to read it back
   virtual std::error_code size(int64_t& out) const = 0;
   virtual std::error_code map(size_t length, std::unique_ptr<MappedRegion>& out) = 0;

@@ -50,7 +50,13 @@ std::error_code Log::roll_locked(int64_t base_offset, int64_t now_ms) {
   auto old = segments_.rbegin()->second;
   if (auto ec = old->become_inactive()) return ec;
   std::shared_ptr<Segment> seg;
-  if (auto ec = Segment::create(env_, dir_, base_offset, config_, seg)) return ec;
+  if (auto ec = Segment::create(env_, dir_, base_offset, config_, seg)) {
+    // E.g. a full disk: the old segment stays the active one (indexes preallocated
+    // again), so appends can continue there once space is back.
+    if (auto restore = old->become_active())
+      spdlog::warn("log {}: re-activating segment {} failed: {}", dir_, old->base_offset(), restore.message());
+    return ec;
+  }
   segments_[base_offset] = seg;
   unsynced_rolled_.push_back(std::move(old));
   dir_dirty_ = true;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -34,29 +35,60 @@ std::error_code LogManager::open(const std::vector<std::string>& dirs, const Log
 }
 
 namespace {
-CheckpointEntries read_checkpoint(Env& env, const std::string& path) {
+enum class CheckpointState { kOk, kMissing, kMalformed };
+
+CheckpointEntries read_checkpoint(Env& env, const std::string& path, CheckpointState* state = nullptr) {
   std::string text;
-  if (!env.exists(path) || read_whole_file(env, path, text)) return {};
-  auto parsed = parse_offset_checkpoint(text);
+  if (state) *state = CheckpointState::kOk;
+  if (!env.exists(path)) {
+    if (state) *state = CheckpointState::kMissing;
+    return {};
+  }
+  std::optional<CheckpointEntries> parsed;
+  if (!read_whole_file(env, path, text)) parsed = parse_offset_checkpoint(text);
   if (!parsed) {
     spdlog::warn("ignoring malformed checkpoint file {}", path);
+    if (state) *state = CheckpointState::kMalformed;
     return {};
   }
   return *parsed;
+}
+
+// Files Runnel (or Kafka) keeps at the top of a log dir; anything else there is
+// reported once at startup and left alone.
+bool known_log_dir_file(const std::string& name) {
+  static const std::set<std::string> known = {
+      kRecoveryPointCheckpointFile, kLogStartOffsetCheckpointFile, kCleanerOffsetCheckpointFile,
+      kCleanShutdownFile, kProducerIdBlockFile, "runnel-topic-configs", "meta.properties",
+      "replication-offset-checkpoint", "bootstrap.checkpoint"};
+  return known.count(name) > 0 || name.ends_with(".tmp");
 }
 }  // namespace
 
 std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& config) {
   if (auto ec = env_.create_dir(dir)) return ec;
   const std::string marker = dir + "/" + kCleanShutdownFile;
-  const bool clean = env_.exists(marker);
-  const CheckpointEntries recovery_points = read_checkpoint(env_, dir + "/" + kRecoveryPointCheckpointFile);
+  const bool marker_present = env_.exists(marker);
+  CheckpointState recovery_state = CheckpointState::kOk;
+  const CheckpointEntries recovery_points =
+      read_checkpoint(env_, dir + "/" + kRecoveryPointCheckpointFile, &recovery_state);
   const CheckpointEntries start_offsets = read_checkpoint(env_, dir + "/" + kLogStartOffsetCheckpointFile);
   const CheckpointEntries cleaner_offsets = read_checkpoint(env_, dir + "/" + kCleanerOffsetCheckpointFile);
-  spdlog::info("log dir {}: loading ({} shutdown)", dir, clean ? "clean" : "unclean, recovering");
-
   std::vector<std::string> names;
   if (auto ec = env_.list_dir(dir, names)) return ec;
+  const bool has_partitions = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+    return parse_partition_dir_name(name).has_value() && env_.is_dir(dir + "/" + name);
+  });
+  // The clean-shutdown marker is only trusted together with the recovery-point
+  // checkpoint written beside it: without that bookkeeping every segment is scanned.
+  bool clean = marker_present;
+  if (has_partitions && recovery_state != CheckpointState::kOk) {
+    spdlog::warn("log dir {}: {} {}: recovering every segment of every partition", dir,
+                 recovery_state == CheckpointState::kMissing ? "missing" : "malformed", kRecoveryPointCheckpointFile);
+    clean = false;
+  }
+  spdlog::info("log dir {}: loading ({} shutdown)", dir, clean ? "clean" : "unclean, recovering");
+
   for (const auto& name : names) {
     const std::string path = dir + "/" + name;
     if (name.size() > 7 && name.ends_with("-delete") && env_.is_dir(path)) {
@@ -65,7 +97,12 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
       continue;
     }
     auto parsed = parse_partition_dir_name(name);
-    if (!parsed || !env_.is_dir(path)) continue;
+    if (!parsed || !env_.is_dir(path)) {
+      if (!known_log_dir_file(name))
+        spdlog::warn("log dir {}: ignoring unexpected {} '{}' (not a partition directory or a Runnel file)", dir,
+                     env_.is_dir(path) ? "directory" : "file", name);
+      continue;
+    }
     const auto& [topic, partition] = *parsed;
 
     Uuid id;
@@ -114,7 +151,7 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
     if (info.partitions == 0) info.id = id;
     info.partitions = std::max(info.partitions, partition + 1);
   }
-  if (clean) {
+  if (marker_present) {
     // From here on the dir is in use: a crash must lead to recovery.
     if (auto ec = env_.remove(marker)) return ec;
     if (auto ec = env_.sync_dir(dir)) return ec;

@@ -29,6 +29,18 @@ std::optional<int64_t> parse_base_offset(const std::string& stem) {
 
 std::string stem_of(const std::string& name) { return name.substr(0, name.find('.')); }
 
+// Whether a partition dir may hold `name`: segment files, snapshots, Kafka's
+// metadata files and the temporaries of a crash-safe rename.
+bool known_partition_file(const std::string& name) {
+  if (name == "partition.metadata" || name == "leader-epoch-checkpoint" || ends_with(name, ".tmp")) return true;
+  const auto dot = name.find('.');
+  if (dot == std::string::npos || !parse_base_offset(name.substr(0, dot))) return false;
+  const std::string ext = name.substr(dot);
+  for (const char* known : {".log", ".index", ".timeindex", ".snapshot", ".txnindex"})
+    if (ext.starts_with(known)) return true;  // also .log.swap, .index.cleaned, ...
+  return false;
+}
+
 }  // namespace
 
 std::error_code Log::resolve_swap_files(std::vector<std::string>& names) {
@@ -138,6 +150,9 @@ std::error_code Log::load(const LogOpenOptions& options) {
   std::vector<std::string> names;
   if (auto ec = env_.list_dir(dir_, names)) return ec;
   if (auto ec = resolve_swap_files(names)) return ec;
+  for (const auto& name : names)
+    if (!known_partition_file(name))
+      spdlog::warn("log {}: ignoring unexpected file '{}' (not a segment, index or snapshot)", dir_, name);
   cleaner_checkpoint_ = options.cleaner_checkpoint;
   // Tombstone delete horizons live in the cleaned batches; after a restart the
   // cleaner makes one pass over a cleaned log to find the due ones.

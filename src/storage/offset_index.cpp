@@ -26,6 +26,7 @@ std::error_code MappedIndexFile::open(Env& env, const std::string& path, size_t 
   }
   if (auto ec = file_->map(static_cast<size_t>(size), map_)) return ec;
   capacity_ = static_cast<size_t>(size);
+  allocated_ = 0;
   if (auto ec = load_entries()) return ec;
   if (preallocate) return resize(std::max(max_bytes_, entries_ * entry_size_));
   return {};
@@ -51,6 +52,7 @@ std::error_code MappedIndexFile::resize(size_t bytes) {
   if (auto ec = file_->truncate(static_cast<int64_t>(bytes))) return ec;
   if (auto ec = file_->map(bytes, map_)) return ec;
   capacity_ = bytes;
+  allocated_ = std::min(allocated_, bytes);
   return {};
 }
 
@@ -61,6 +63,7 @@ std::error_code MappedIndexFile::reset() {
   map_.reset();
   if (auto ec = file_->truncate(0)) return ec;
   capacity_ = 0;
+  allocated_ = 0;
   return resize(capacity);
 }
 
@@ -85,6 +88,16 @@ std::error_code MappedIndexFile::rename(Env& env, const std::string& new_path) {
 
 uint8_t* MappedIndexFile::append_slot() {
   if (full()) return nullptr;
+  const size_t end = (entries_ + 1) * entry_size_;
+  if (end > allocated_) {
+    // The preallocated tail is sparse; a store into a hole on a full disk would be a
+    // SIGBUS, so blocks are reserved a page at a time before the mapping is written.
+    constexpr size_t kChunk = 4096;
+    const size_t from = std::min(allocated_, entries_ * entry_size_) / kChunk * kChunk;
+    const size_t to = std::min(capacity_, (end + kChunk - 1) / kChunk * kChunk);
+    if (file_->allocate(static_cast<int64_t>(from), static_cast<int64_t>(to - from))) return nullptr;
+    allocated_ = to;
+  }
   return map_->data() + (entries_++) * entry_size_;
 }
 

@@ -37,7 +37,9 @@ class MappedIndexFile {
 
  protected:
   const uint8_t* entry(size_t i) const { return map_->data() + i * entry_size_; }
-  uint8_t* append_slot();  // nullptr when full
+  // nullptr when full, or when the disk has no block for the slot's page: a sparse
+  // index just skips that entry (lookups scan a little further) instead of faulting.
+  uint8_t* append_slot();
   // Overridden to say whether entry i may follow entry i-1 (or start the file when i == 0).
   virtual bool entry_ok(size_t i) const = 0;
   virtual ~MappedIndexFile() = default;
@@ -52,6 +54,7 @@ class MappedIndexFile {
   std::unique_ptr<File> file_;
   std::unique_ptr<MappedRegion> map_;
   size_t capacity_ = 0;  // mapped bytes
+  size_t allocated_ = 0;  // bytes from the start known to have disk blocks (see append_slot)
   size_t max_bytes_ = 0;
   bool valid_ = true;
 };

@@ -71,6 +71,12 @@ class PosixFile final : public File {
     return {};
   }
 
+  std::error_code allocate(int64_t offset, int64_t length) override {
+    const int err = ::posix_fallocate(fd_, offset, length);
+    if (err == 0 || err == EOPNOTSUPP || err == EINVAL) return {};  // no fallocate here: stay sparse
+    return {err, std::generic_category()};
+  }
+
   std::error_code sync() override {
     // fdatasync also covers the size change of an appended file, which is all we need.
     if (::fdatasync(fd_) != 0) return last_error();

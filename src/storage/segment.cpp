@@ -133,7 +133,9 @@ std::error_code Segment::recover(int64_t min_base_offset, int64_t& truncated_byt
   int64_t file_size = 0;
   if (auto ec = file_->size(file_size)) return ec;
   int64_t expected = std::max(base_offset_, min_base_offset);
-  std::vector<uint8_t> chunk(1 << 20);
+  // No bigger than the file: recovering many small segments (e.g. the offsets
+  // topic's) should not zero-fill a MiB each.
+  std::vector<uint8_t> chunk(static_cast<size_t>(std::clamp<int64_t>(file_size, 1, 1 << 20)));
   int64_t pos = 0;
   while (pos < file_size) {
     if (file_size - pos < static_cast<int64_t>(L::kHeaderSize)) { reason = "torn batch header"; break; }
