@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (clang 14, ASan + UBSan) into build-fuzz/ and runs
 # each of them; SECONDS (default 600) is the total time, split evenly.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
-# Targets: fuzz_request (request header + every request body decoder),
+# RUNNEL_FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so a run explores
+# the same inputs each time). Targets: fuzz_request (request header + every request body decoder),
 # fuzz_record_batch (RecordBatch validation and record decoding, all codecs),
 # fuzz_segment_recovery (log recovery fed a corrupted segment file).
 # New interesting inputs collect in build-fuzz/corpus/<target> (kept between
@@ -34,7 +35,7 @@ for target in "${targets[@]}"; do
   [[ $target == fuzz_segment_recovery ]] && max_len=16384
   echo "== fuzzing $target for ${per}s"
   # Inputs from all dirs are loaded; new ones are written to the first.
-  if ! build-fuzz/fuzz/"$target" -max_total_time="$per" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
+  if ! build-fuzz/fuzz/"$target" ${RUNNEL_FUZZ_SEED:+-seed=$RUNNEL_FUZZ_SEED} -max_total_time="$per" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
       -print_final_stats=1 -artifact_prefix="$crashes/" \
       "$corpus" "build-fuzz/seeds/$target" "fuzz/corpus/$target" "fuzz/regressions/$target" 2>"build-fuzz/$target.log"; then
     tail -n 60 "build-fuzz/$target.log"

@@ -34,7 +34,7 @@ fuzz_seconds=${RUNNEL_FUZZ_SECONDS:-60}
 if ((fuzz_seconds > 0)); then
   if command -v clang++-14 >/dev/null; then
     echo "== fuzzing for ${fuzz_seconds}s"
-    scripts/fuzz.sh "$fuzz_seconds" || status=1
+    RUNNEL_FUZZ_SEED=${RUNNEL_FUZZ_SEED:-1} scripts/fuzz.sh "$fuzz_seconds" || status=1
   else
     echo "== clang++-14 missing: fuzzing skipped"
   fi
