@@ -75,11 +75,11 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
       // v2 batch has its own): like Kafka's LogValidator, convert it to one v2 batch, which
       // then takes the normal append path. v3+ requires magic 2 and is never converted.
       std::vector<uint8_t> converted;
-      if (error == ErrorCode::kNone && context.version() < 3 && partition_data.records.size > storage::batch_layout::kMagic &&
-          partition_data.records.data[storage::batch_layout::kMagic] < storage::kCurrentMagic) {
+      const auto& records = partition_data.records;
+      if (error == ErrorCode::kNone && context.version() < 3 && records.size > storage::batch_layout::kMagic &&
+          records.data[storage::batch_layout::kMagic] < storage::kCurrentMagic) {
         std::string why;
-        error = storage::up_convert_message_set({partition_data.records.data, partition_data.records.size}, converted,
-                                                &why);
+        error = storage::up_convert_message_set({records.data, records.size}, converted, &why);
       }
       if (error == ErrorCode::kNone) {
         // The connection owns the request buffer; the log patches offsets into it.
