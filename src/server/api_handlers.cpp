@@ -8,8 +8,8 @@ namespace {
 
 // Api keys are Kafka's; ranges are what the handlers and the generated codecs support.
 constexpr std::array kHandlers = {
-    ApiHandler{0, 3, 9, &handle_produce},
-    ApiHandler{1, 4, 13, &handle_fetch},
+    ApiHandler{0, 0, 9, &handle_produce},
+    ApiHandler{1, 0, 13, &handle_fetch},
     ApiHandler{2, 0, 7, &handle_list_offsets},
     ApiHandler{3, 0, 12, &handle_metadata},
     ApiHandler{8, 0, 8, &handle_offset_commit},

@@ -93,7 +93,8 @@ struct ValidationResult {
 // sizes, magic, CRC, record count vs lastOffsetDelta and codec. Errors:
 //   kCorruptMessage              length < header / past the end / trailing partial batch /
 //                                bad CRC / unknown magic or codec / empty input
-//   kUnsupportedForMessageFormat magic 0 or 1 (old message formats, not supported yet)
+//   kUnsupportedForMessageFormat magic 0 or 1 (old message sets are converted before this,
+//                                and only for Produce v0-v2: message_set_conversion.h)
 //   kMessageTooLarge             one batch > max_message_bytes
 //   kRecordListTooLarge          whole set > max_records_bytes
 //   kInvalidRecord               recordCount < 1 or lastOffsetDelta != recordCount - 1

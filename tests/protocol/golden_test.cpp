@@ -224,7 +224,7 @@ TEST(Golden, FieldsAbsentInAVersionAreDroppedAndDecodeToDefaults) {
 
 TEST(Golden, VersionsOutsideTheDefinedRangeAreRefused) {
   ProduceRequest request;
-  EXPECT_THROW(body_bytes(request, 2), EncodeError);
+  EXPECT_THROW(body_bytes(request, -1), EncodeError);
   EXPECT_THROW(body_bytes(request, 10), EncodeError);
   const Bytes empty;
   Reader r(empty);

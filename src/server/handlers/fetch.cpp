@@ -6,6 +6,7 @@
 
 #include "protocol/messages/fetch.h"
 #include "server/api_handlers.h"
+#include "storage/message_set_conversion.h"
 
 namespace runnel::server {
 namespace {
@@ -101,6 +102,17 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
                   std::min<int64_t>(partition.partition_max_bytes, budget), 0, INT32_MAX));
               auto read = target.log->read(fetch_offset, limit, high_watermark, first_data);
               error = read.error;
+              if (error == ErrorCode::kNone && !read.bytes.empty() && version < 4) {
+                // Fetch v0-v3 consumers read only message sets (v0-v1: magic 0, v2-v3:
+                // magic 1): down-convert, as Kafka does for old consumers. v4+ is untouched.
+                std::vector<uint8_t> converted;
+                std::string why;
+                if (!storage::down_convert_batches(read.bytes, version < 2 ? 0 : 1, fetch_offset,
+                                                   static_cast<size_t>(limit), converted, &why)) {
+                  error = ErrorCode::kCorruptMessage;
+                }
+                read.bytes = std::move(converted);
+              }
               if (error == ErrorCode::kNone && !read.bytes.empty()) {
                 total_bytes += static_cast<int64_t>(read.bytes.size());
                 record_buffers.push_back(std::move(read.bytes));

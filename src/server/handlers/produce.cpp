@@ -9,6 +9,7 @@
 #include "protocol/messages/produce.h"
 #include "server/api_handlers.h"
 #include "server/clock.h"
+#include "storage/message_set_conversion.h"
 
 namespace runnel::server {
 namespace {
@@ -80,10 +81,22 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
       if (error == ErrorCode::kNone && (partition_data.records.is_null || partition_data.records.size == 0)) {
         error = ErrorCode::kCorruptMessage;
       }
+      // Produce v0-v2 may carry an old message set (magic 0/1, the magic byte sits where a
+      // v2 batch has its own): like Kafka's LogValidator, convert it to one v2 batch, which
+      // then takes the normal append path. v3+ requires magic 2 and is never converted.
+      std::vector<uint8_t> converted;
+      const auto& records = partition_data.records;
+      if (error == ErrorCode::kNone && context.version() < 3 && records.size > storage::batch_layout::kMagic &&
+          records.data[storage::batch_layout::kMagic] < storage::kCurrentMagic) {
+        std::string why;
+        error = storage::up_convert_message_set({records.data, records.size}, converted, &why);
+      }
       if (error == ErrorCode::kNone) {
         // The connection owns the request buffer; the log patches offsets into it.
         auto* bytes = const_cast<uint8_t*>(partition_data.records.data);
-        const auto result = log->append(std::span<uint8_t>(bytes, partition_data.records.size), 0, now);
+        std::span<uint8_t> batches(bytes, partition_data.records.size);
+        if (!converted.empty()) batches = converted;
+        const auto result = log->append(batches, 0, now);
         error = result.error;
         // A retried idempotent batch (result.duplicate) is answered like the original: its
         // base offset with NONE, as Kafka 3.x does. A keyless record on a compacted topic is
