@@ -360,7 +360,7 @@ TEST(MessageSetDownConversion, CorruptStoredBatchFailsCleanly) {
   EXPECT_FALSE(error.empty());
   // A trailing partial batch (not possible from Log::read, but harmless) is ignored.
   Bytes partial = v2_batch(0, CompressionType::kNone);
-  partial.resize(partial.size() - 1);
+  partial.pop_back();  // (resize(size() - 1) trips a GCC 12 -Wstringop-overflow false positive under ASan)
   out.clear();
   EXPECT_TRUE(down_convert_batches(partial, 1, 0, 1 << 20, out, nullptr));
   EXPECT_TRUE(out.empty());
