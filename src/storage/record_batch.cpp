@@ -81,11 +81,15 @@ void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch) {
   store_be32(batch.data() + L::kPartitionLeaderEpoch, epoch);
 }
 
+void set_max_timestamp(std::span<uint8_t> batch, int64_t max_timestamp) {
+  store_be64(batch.data() + L::kMaxTimestamp, max_timestamp);
+  store_be32(batch.data() + L::kCrc, static_cast<int32_t>(compute_batch_crc(batch)));
+}
+
 void set_log_append_time(std::span<uint8_t> batch, int64_t now_ms) {
   int16_t attributes = load_be16(batch.data() + L::kAttributes);
   store_be16(batch.data() + L::kAttributes, static_cast<int16_t>(attributes | batch_attr::kLogAppendTime));
-  store_be64(batch.data() + L::kMaxTimestamp, now_ms);
-  store_be32(batch.data() + L::kCrc, static_cast<int32_t>(compute_batch_crc(batch)));
+  set_max_timestamp(batch, now_ms);
 }
 
 }  // namespace runnel::storage

@@ -103,6 +103,8 @@ ValidationResult validate_batches(std::span<const uint8_t> data, const Validatio
 // In-place patches on one whole batch. Offset and epoch lie outside the CRC.
 void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch);
+// Sets maxTimestamp and recomputes the CRC.
+void set_max_timestamp(std::span<uint8_t> batch, int64_t max_timestamp);
 // Marks the batch LogAppendTime with maxTimestamp = now_ms and recomputes the CRC.
 void set_log_append_time(std::span<uint8_t> batch, int64_t now_ms);
 

@@ -189,7 +189,6 @@ bool find_record_without_key(std::span<const uint8_t> batch, int32_t& index, std
   return true;
 }
 
-
 bool repair_max_timestamp(std::span<uint8_t> batch, BatchHeader& header) {
   if (header.log_append_time() || header.max_timestamp >= header.base_timestamp) return false;
   DecodedBatch decoded;
@@ -198,10 +197,9 @@ bool repair_max_timestamp(std::span<uint8_t> batch, BatchHeader& header) {
   int64_t max_timestamp = -1;
   for (const auto& record : decoded.records) max_timestamp = std::max(max_timestamp, record.timestamp);
   if (max_timestamp == header.max_timestamp) return false;
-  store_be64(batch.data() + L::kMaxTimestamp, max_timestamp);
+  set_max_timestamp(batch, max_timestamp);
   header.max_timestamp = max_timestamp;
-  header.crc = compute_batch_crc(batch);
-  store_be32(batch.data() + L::kCrc, static_cast<int32_t>(header.crc));
+  header.crc = static_cast<uint32_t>(load_be32(batch.data() + L::kCrc));
   return true;
 }
 

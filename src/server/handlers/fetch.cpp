@@ -14,8 +14,8 @@ namespace {
 using protocol::FetchRequest;
 using protocol::FetchResponse;
 
-constexpr int32_t kLeaderEpoch = 0;
-constexpr int16_t kFetchKey = 1;  // single node: the leader never changes
+constexpr int32_t kLeaderEpoch = 0;  // single node: the leader never changes
+constexpr int16_t kFetchKey = FetchRequest::kApiKey;
 
 struct PartitionTarget {
   std::string topic;

@@ -31,7 +31,7 @@ struct PendingDurability {
   std::vector<Slot> slots;
 };
 
-constexpr int16_t kProduceKey = 0;
+constexpr int16_t kProduceKey = ProduceRequest::kApiKey;
 
 void record_errors(BrokerMetrics& metrics, const ProduceResponse& response) {
   for (const auto& topic : response.responses) {
