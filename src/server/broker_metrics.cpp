@@ -109,16 +109,27 @@ void BrokerMetrics::render(metrics::Exposition& out) const {
 }
 
 uint64_t count_fetched_records(std::span<const uint8_t> batches, int64_t fetch_offset) {
+  namespace L = storage::batch_layout;
   uint64_t records = 0;
   size_t position = 0;
-  while (batches.size() - position >= storage::kBatchHeaderSize) {
-    const auto header = storage::parse_batch_header(batches.subspan(position));
-    if (header.total_size() <= 0 || static_cast<uint64_t>(header.total_size()) > batches.size() - position) break;
-    if (!header.control() && header.last_offset() >= fetch_offset) {
-      const int64_t skipped = std::max<int64_t>(0, fetch_offset - header.base_offset);
-      records += static_cast<uint64_t>(std::max<int64_t>(0, header.record_count - skipped));
+  // v2 batches and the magic 0/1 messages of a down-converted Fetch v0-3 share
+  // the framing: offset (8), length (4), and the magic byte at the same place.
+  while (batches.size() - position > static_cast<size_t>(L::kMagic)) {
+    const uint8_t* entry = batches.data() + position;
+    const int64_t total_size = int64_t{12} + storage::load_be32(entry + 8);
+    if (total_size <= 12 || static_cast<uint64_t>(total_size) > batches.size() - position) break;
+    if (entry[L::kMagic] < storage::kCurrentMagic) {
+      // One uncompressed message (down-conversion never compresses).
+      if (storage::load_be64(entry) >= fetch_offset) ++records;
+    } else {
+      if (static_cast<size_t>(total_size) < storage::kBatchHeaderSize) break;
+      const auto header = storage::parse_batch_header(batches.subspan(position));
+      if (!header.control() && header.last_offset() >= fetch_offset) {
+        const int64_t skipped = std::max<int64_t>(0, fetch_offset - header.base_offset);
+        records += static_cast<uint64_t>(std::max<int64_t>(0, header.record_count - skipped));
+      }
     }
-    position += static_cast<size_t>(header.total_size());
+    position += static_cast<size_t>(total_size);
   }
   return records;
 }

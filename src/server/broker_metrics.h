@@ -68,8 +68,9 @@ class BrokerMetrics {
   double start_time_seconds_ = 0;  // since the epoch
 };
 
-// Records in the whole RecordBatches of a fetch read, counting only those at or
-// after `fetch_offset` (the first batch may start before it). Reads headers only.
+// Records in the whole RecordBatches of a fetch read (or the magic 0/1 messages
+// a Fetch v0-3 is down-converted to), counting only those at or after
+// `fetch_offset` (the first batch may start before it). Reads headers only.
 uint64_t count_fetched_records(std::span<const uint8_t> batches, int64_t fetch_offset);
 
 }  // namespace runnel::server

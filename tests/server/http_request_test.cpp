@@ -6,6 +6,7 @@
 
 #include "metrics/exposition.h"
 #include "server/broker_metrics.h"
+#include "storage/legacy_message_set.h"
 
 namespace runnel::server {
 namespace {
@@ -81,6 +82,18 @@ TEST(BrokerMetrics, CountsFetchedRecordsFromTheFetchOffsetOn) {
   EXPECT_EQ(count_fetched_records(bytes, 6), 2u);
   // A truncated tail is not read past.
   EXPECT_EQ(count_fetched_records(std::span<const uint8_t>(bytes).first(bytes.size() - 1), 0), 5u);
+}
+
+TEST(BrokerMetrics, CountsDownConvertedMessagesOfOldFetchVersions) {
+  std::vector<uint8_t> bytes;
+  const std::vector<uint8_t> value{'v'};
+  for (int64_t offset = 10; offset < 14; ++offset) {
+    const int8_t magic = offset % 2 == 0 ? 0 : 1;
+    storage::write_message(bytes, offset, magic, 0, 1000, std::nullopt, std::span<const uint8_t>(value));
+  }
+  EXPECT_EQ(count_fetched_records(bytes, 0), 4u);
+  EXPECT_EQ(count_fetched_records(bytes, 12), 2u);
+  EXPECT_EQ(count_fetched_records(std::span<const uint8_t>(bytes).first(bytes.size() - 1), 0), 3u);
 }
 
 }  // namespace
