@@ -33,8 +33,8 @@ void encode_response(Writer& w, int32_t correlation_id, int16_t api_version, con
   body.encode(w, api_version);
 }
 
-// Appends a whole response frame: int32 size, response header, body. With a
-// RecordsSink, record data is left out of `out` (but counted in the size).
+// Appends a whole response frame: int32 size, response header, body. Records
+// not in memory go to the RecordsSink: left out of `out`, counted in the size.
 template <typename Response>
 void encode_response_frame(std::vector<uint8_t>& out, int32_t correlation_id, int16_t api_version,
                            const Response& body, RecordsSink* records_sink = nullptr) {

@@ -19,6 +19,7 @@ int64_t zigzag_decode64(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(
 
 bool operator==(const RecordsView& a, const RecordsView& b) {
   if (a.is_null || b.is_null) return a.is_null == b.is_null;
+  if (a.source != nullptr || b.source != nullptr) return a.source == b.source && a.size == b.size;
   return a.size == b.size && (a.size == 0 || std::memcmp(a.data, b.data, a.size) == 0);
 }
 
@@ -254,7 +255,8 @@ void Writer::write_compact_nullable_bytes(const std::optional<std::vector<uint8_
 
 void Writer::write_records(const RecordsView& v, bool compact) {
   if (v.is_null) return compact ? write_unsigned_varint(0) : write_int32(-1);
-  if (!records_sink_) return compact ? write_compact_bytes(v.span()) : write_bytes(v.span());
+  if (v.source == nullptr) return compact ? write_compact_bytes(v.span()) : write_bytes(v.span());
+  if (!records_sink_) throw EncodeError("records that are not in memory need a RecordsSink");
   compact ? write_unsigned_varint(static_cast<uint32_t>(v.size + 1)) : write_int32(static_cast<int32_t>(v.size));
   records_sink_->on_records(position(), v);
   external_bytes_ += v.size;

@@ -45,9 +45,14 @@ struct RecordsView {
   const uint8_t* data = nullptr;
   size_t size = 0;
   bool is_null = true;
+  // Set (with data == nullptr) for records that are not in memory, e.g. file
+  // slices a server sends with sendfile: opaque here, meaningful to the
+  // RecordsSink that encodes the response. Never set by decoding.
+  const void* source = nullptr;
 
   static RecordsView of(std::span<const uint8_t> bytes) { return {bytes.data(), bytes.size(), false}; }
   static RecordsView of(const std::vector<uint8_t>& bytes) { return of(std::span<const uint8_t>(bytes)); }
+  static RecordsView external(const void* source, size_t size) { return {nullptr, size, false, source}; }
   std::span<const uint8_t> span() const { return {data, size}; }
   bool empty() const { return size == 0; }
 
@@ -138,8 +143,9 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// Receives record data instead of the Writer copying it into the buffer, so a
-// server can send it straight from the segment file (sendfile/splice).
+// Receives records that are not in memory (RecordsView::source set) instead of
+// the Writer copying them, so a server can send them straight from the segment
+// file (sendfile). Records in memory are always written inline.
 class RecordsSink {
  public:
   virtual ~RecordsSink() = default;
@@ -156,8 +162,8 @@ class Writer {
   size_t position() const { return out_.size(); }
   // Total size of records handed to the sink so far.
   size_t external_bytes() const { return external_bytes_; }
-  // With a sink, write_records only writes the length prefix and reports the
-  // record bytes to the sink. nullptr (the default) copies them inline.
+  // For records not in memory, write_records writes only the length prefix and
+  // reports them to the sink (without a sink it throws EncodeError).
   void set_records_sink(RecordsSink* sink) { records_sink_ = sink; }
   void reserve(size_t additional) { out_.reserve(out_.size() + additional); }
   std::vector<uint8_t>& buffer() { return out_; }

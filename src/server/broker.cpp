@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <csignal>
+
 #include "server/clock.h"
 #include "server/metrics_page.h"
 #include "server/tcp_listen.h"
@@ -38,6 +40,16 @@ void raise_file_limit(int32_t max_connections) {
                  max_connections);
 }
 
+// A client that closes its socket while a fetch is sent with sendfile would
+// otherwise kill the broker with SIGPIPE (socket sends use MSG_NOSIGNAL; sendfile
+// has no such flag). The write then fails with EPIPE and only that connection closes.
+void ignore_sigpipe() {
+  struct sigaction action {};
+  action.sa_handler = SIG_IGN;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGPIPE, &action, nullptr);
+}
+
 std::string join_listeners(const std::vector<Listener>& listeners) {
   std::string text;
   for (const auto& l : listeners) text += (text.empty() ? "" : ",") + l.to_string();
@@ -63,6 +75,7 @@ Broker::Broker(BrokerConfig config)
   topics_.load();
   load_groups();
   raise_file_limit(config_.max_connections);
+  ignore_sigpipe();
   for (const auto& listener : config_.listeners) acceptors_.push_back(listen_on(io_, listener, "listeners"));
   if (!config_.http_listeners.empty()) {
     http_ = std::make_unique<HttpServer>(io_, [this](const HttpRequest& r) { return handle_http_request(context_, r); });

@@ -1,6 +1,10 @@
 #include "server/connection.h"
 
+#include <sys/sendfile.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -37,6 +41,7 @@ Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std:
   const auto endpoint = socket_.remote_endpoint(ec);
   peer_ = ec ? "unknown" : endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.native_non_blocking(true, ec);  // sendfile (send_file) must not block the event loop
   last_activity_ = std::chrono::steady_clock::now();
   broker_.metrics.connection_opened();
 }
@@ -91,7 +96,7 @@ asio::awaitable<void> Connection::read_loop() {
       // to nothing), and when the pool is exhausted this connection waits
       // instead of allocating.
       PoolShare share(&pool);
-      std::vector<uint8_t> frame;
+      FrameBuffer frame;
       const auto total = static_cast<size_t>(size);
       const bool small = total <= kReadChunkBytes;
       while (frame.size() < total && !closed_) {
@@ -114,10 +119,10 @@ asio::awaitable<void> Connection::read_loop() {
         }
         if (closed_) break;
         share.add(static_cast<int64_t>(chunk));
-        const size_t at = frame.size();
-        if (frame.capacity() < at + chunk) frame.reserve(std::min(total, std::max(2 * at, at + chunk)));
-        frame.resize(at + chunk);
-        co_await asio::async_read(socket_, asio::buffer(frame.data() + at, chunk), asio::use_awaitable);
+        // Room for the whole request up to 1 MiB at the first chunk (one
+        // allocation for a typical produce); a larger claim grows as bytes come.
+        uint8_t* into = frame.extend(chunk, std::min(total, kInitialFrameBytes));
+        co_await asio::async_read(socket_, asio::buffer(into, chunk), asio::use_awaitable);
         last_activity_ = std::chrono::steady_clock::now();
       }
       if (closed_) break;
@@ -141,7 +146,7 @@ void Connection::stop_reading() {
   if (ec) close();
 }
 
-asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t> frame, PoolShare share) {
+asio::awaitable<void> Connection::process(uint64_t sequence, FrameBuffer frame, PoolShare share) {
   auto self = shared_from_this();
   const int16_t api_key = read_be16(frame.data());
   const int16_t api_version = read_be16(frame.data() + 2);
@@ -163,7 +168,7 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
       // Clients probe with their newest ApiVersions; the v0-format answer with
       // UNSUPPORTED_VERSION tells them our ranges so they can retry lower.
       record(false);
-      complete(sequence, unsupported_api_versions_frame(correlation_id));
+      complete(sequence, ResponseFrame{unsupported_api_versions_frame(correlation_id), {}});
     } else {
       spdlog::debug("closing {}: api {} version {} not supported", peer_, api_key, api_version);
       record(true);
@@ -171,15 +176,15 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
     }
     co_return;
   }
-  std::optional<std::vector<uint8_t>> response;
+  std::optional<ResponseFrame> response;
   try {
-    protocol::Reader reader(frame);
+    protocol::Reader reader(frame.span());
     RequestContext context;
     context.header.decode(reader, protocol::request_header_version(api_key, api_version));
-    context.body = std::span<uint8_t>(frame).subspan(reader.position());
+    context.body = frame.span().subspan(reader.position());
     co_await handler->handle(broker_, context);
     if (context.send_response) {
-      response = build_response_frame(context.header, context.response_body);
+      response = build_response_frame(context.header, context.response_body, std::move(context.response_files));
     }
   } catch (const protocol::DecodeError& e) {
     spdlog::debug("closing {}: malformed api {} v{} request: {}", peer_, api_key, api_version, e.what());
@@ -197,21 +202,19 @@ asio::awaitable<void> Connection::process(uint64_t sequence, std::vector<uint8_t
   complete(sequence, std::move(response));
 }
 
-void Connection::complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response) {
+void Connection::complete(uint64_t sequence, std::optional<ResponseFrame> response) {
   if (closed_) return;
-  if (response) queued_response_bytes_ += response->size();
+  if (response) queued_response_bytes_ += response->wire_size();
   ready_.emplace(sequence, std::move(response));
   response_ready_.notify();
 }
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
-  std::vector<std::vector<uint8_t>> batch;
-  std::vector<asio::const_buffer> buffers;
+  std::vector<ResponseFrame> batch;
   try {
     while (!closed_) {
       batch.clear();
-      buffers.clear();
       // Gather every response that is next in order, then write them in one call.
       int consumed = 0;
       for (auto it = ready_.begin(); it != ready_.end() && it->first == next_to_write_; it = ready_.erase(it)) {
@@ -220,12 +223,11 @@ asio::awaitable<void> Connection::write_loop() {
         if (it->second) batch.push_back(std::move(*it->second));
       }
       if (!batch.empty()) {
-        for (const auto& frame : batch) buffers.emplace_back(asio::buffer(frame));
         consumed_unwritten_ = consumed;
-        co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+        co_await write_frames(batch);
         consumed_unwritten_ = 0;
         last_activity_ = std::chrono::steady_clock::now();
-        for (const auto& frame : batch) queued_response_bytes_ -= frame.size();
+        for (const auto& frame : batch) queued_response_bytes_ -= frame.wire_size();
       }
       if (consumed > 0) {
         // Only now do the requests stop counting against the in-flight limit, so
@@ -242,6 +244,43 @@ asio::awaitable<void> Connection::write_loop() {
     spdlog::debug("connection {} write ended: {}", peer_, e.what());
   }
   close();
+}
+
+asio::awaitable<void> Connection::write_frames(std::vector<ResponseFrame>& frames) {
+  // Bytes in memory go out in as few writes as possible (one, when no frame
+  // carries file records); file records go with sendfile in between.
+  std::vector<asio::const_buffer> buffers;
+  for (const auto& frame : frames) {
+    size_t from = 0;
+    for (const auto& file : frame.files) {
+      buffers.emplace_back(asio::buffer(frame.bytes.data() + from, file.at - from));
+      co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+      buffers.clear();
+      for (const auto& slice : file.slices) co_await send_file(slice);
+      from = file.at;
+    }
+    buffers.emplace_back(asio::buffer(frame.bytes.data() + from, frame.bytes.size() - from));
+  }
+  co_await asio::async_write(socket_, buffers, asio::use_awaitable);
+}
+
+asio::awaitable<void> Connection::send_file(const storage::FileSlice& slice) {
+  auto offset = static_cast<off_t>(slice.position);
+  int64_t remaining = slice.length;
+  while (remaining > 0) {
+    const ssize_t n = ::sendfile(socket_.native_handle(), slice.fd, &offset, static_cast<size_t>(remaining));
+    if (n > 0) {
+      remaining -= n;
+    } else if (n == 0) {
+      // The frame's size already promised these bytes: the client cannot be
+      // answered correctly any more, so the connection closes (write_loop).
+      throw std::runtime_error("segment file ended inside a fetch slice");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      co_await socket_.async_wait(asio::socket_base::wait_write, asio::use_awaitable);
+    } else if (errno != EINTR) {
+      throw std::system_error(errno, std::generic_category(), "sendfile");
+    }
+  }
 }
 
 asio::awaitable<void> Connection::idle_watchdog() {

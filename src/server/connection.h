@@ -17,7 +17,9 @@
 
 #include "server/async_event.h"
 #include "server/broker_context.h"
+#include "server/frame_buffer.h"
 #include "server/request_memory_pool.h"
+#include "server/response_frame.h"
 
 namespace runnel::server {
 
@@ -36,8 +38,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   asio::awaitable<void> idle_watchdog();
-  asio::awaitable<void> process(uint64_t sequence, std::vector<uint8_t> frame, PoolShare share);
-  void complete(uint64_t sequence, std::optional<std::vector<uint8_t>> response);
+  asio::awaitable<void> process(uint64_t sequence, FrameBuffer frame, PoolShare share);
+  void complete(uint64_t sequence, std::optional<ResponseFrame> response);
+  asio::awaitable<void> write_frames(std::vector<ResponseFrame>& frames);
+  asio::awaitable<void> send_file(const storage::FileSlice& slice);
 
   asio::ip::tcp::socket socket_;
   BrokerContext& broker_;
@@ -49,17 +53,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t next_sequence_ = 0;
   uint64_t next_to_write_ = 0;
   int inflight_ = 0;
-  std::map<uint64_t, std::optional<std::vector<uint8_t>>> ready_;
+  std::map<uint64_t, std::optional<ResponseFrame>> ready_;  // nullopt: no response (acks=0)
   AsyncEvent response_ready_;
   AsyncEvent slot_free_;
   AsyncEvent memory_freed_;  // the request memory pool had bytes released
-  // Responses ready but not yet written. Above the limit the connection is not
+  // Response bytes (wire size) ready but not yet written. Above the limit the connection is not
   // read from, so a client that never reads cannot make the broker buffer more.
   size_t queued_response_bytes_ = 0;
   bool waiting_for_memory_ = false;
   int consumed_unwritten_ = 0;  // answered requests whose responses are being written
   static constexpr size_t kMaxQueuedResponseBytes = 4u << 20;
   static constexpr size_t kReadChunkBytes = 64u << 10;
+  static constexpr size_t kInitialFrameBytes = 1u << 20;
   asio::steady_timer idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
 };

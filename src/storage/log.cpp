@@ -212,8 +212,8 @@ struct ScanRange {
 };
 }  // namespace
 
-ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const {
-  ReadResult result;
+SliceReadResult Log::read_slices(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const {
+  SliceReadResult result;
   std::vector<ScanRange> ranges;
   {
     std::lock_guard lock(mu_);
@@ -227,15 +227,23 @@ ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool
     for (bool first = true; it != segments_.end(); ++it, first = false)
       ranges.push_back({it->second, first ? it->second->position_for(offset) : 0, it->second->size()});
   }
-  // The scan needs no lock: it only preads below each size snapshot.
-  const auto limit = static_cast<size_t>(std::max<int32_t>(max_bytes, 0));
+  // The scan needs no lock: it only reads batch headers below each size snapshot.
+  const auto limit = static_cast<int64_t>(std::max<int32_t>(max_bytes, 0));
+  auto take = [&](const ScanRange& r, int64_t pos, int64_t size) {
+    if (result.slices.empty() || result.slices.back().owner != r.segment ||
+        result.slices.back().position + result.slices.back().length != pos) {
+      result.slices.push_back({r.segment, r.segment->fd(), pos, 0});
+    }
+    result.slices.back().length += size;
+    result.bytes += size;
+  };
   for (const auto& r : ranges) {
     int64_t pos = r.start;
     while (pos + static_cast<int64_t>(kBatchHeaderSize) <= r.end) {
       BatchHeader h;
       if (auto ec = r.segment->read_header(pos, h)) {
         spdlog::error("log {}: read failed: {}", dir_, ec.message());
-        return ReadResult{ErrorCode::kKafkaStorageError, {}};
+        return SliceReadResult{ErrorCode::kKafkaStorageError, {}, 0, 0};
       }
       const int64_t size = h.total_size();
       if (h.last_offset() < offset) {
@@ -243,17 +251,30 @@ ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool
         continue;
       }
       if (h.last_offset() >= max_offset) return result;  // never expose a batch beyond the high watermark
-      const bool fits = result.bytes.size() + static_cast<size_t>(size) <= limit;
-      if (!fits && !(result.bytes.empty() && min_one_batch)) return result;
-      const size_t at = result.bytes.size();
-      result.bytes.resize(at + static_cast<size_t>(size));
-      if (auto ec = r.segment->read_bytes(pos, {result.bytes.data() + at, static_cast<size_t>(size)})) {
-        spdlog::error("log {}: read failed: {}", dir_, ec.message());
-        return ReadResult{ErrorCode::kKafkaStorageError, {}};
-      }
+      const bool fits = result.bytes + size <= limit;
+      if (!fits && !(result.bytes == 0 && min_one_batch)) return result;
+      take(r, pos, size);
+      if (!h.control()) result.records += std::max<int64_t>(0, h.record_count - std::max<int64_t>(0, offset - h.base_offset));
       if (!fits) return result;  // the one oversized batch KIP-74 allows
       pos += size;
     }
+  }
+  return result;
+}
+
+ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const {
+  SliceReadResult slices = read_slices(offset, max_bytes, max_offset, min_one_batch);
+  ReadResult result{slices.error, {}};
+  result.bytes.resize(static_cast<size_t>(slices.bytes));
+  size_t at = 0;
+  for (const auto& slice : slices.slices) {
+    const auto& segment = *static_cast<const Segment*>(slice.owner.get());
+    const auto length = static_cast<size_t>(slice.length);
+    if (auto ec = segment.read_bytes(slice.position, {result.bytes.data() + at, length})) {
+      spdlog::error("log {}: read failed: {}", dir_, ec.message());
+      return ReadResult{ErrorCode::kKafkaStorageError, {}};
+    }
+    at += length;
   }
   return result;
 }

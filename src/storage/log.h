@@ -60,6 +60,24 @@ struct ReadResult {
   std::vector<uint8_t> bytes;  // whole batches only
 };
 
+// A run of whole batches in one segment file, for sending without copying
+// (sendfile). `owner` keeps the file open, even if the segment is deleted or
+// compacted away before the bytes are sent.
+struct FileSlice {
+  std::shared_ptr<const void> owner;
+  int fd = -1;
+  int64_t position = 0;
+  int64_t length = 0;
+};
+
+struct SliceReadResult {
+  ErrorCode error = ErrorCode::kNone;
+  std::vector<FileSlice> slices;  // in log order; one per segment touched
+  int64_t bytes = 0;              // sum of the slice lengths
+  // Records at or after the read offset, control records excluded (metrics).
+  int64_t records = 0;
+};
+
 // A record found by timestamp: its offset and its timestamp.
 struct RecordPosition {
   int64_t offset = -1;
@@ -113,6 +131,8 @@ class Log {
   // `max_offset` (pass the high watermark), up to max_bytes, but at least one whole batch
   // when min_one_batch (KIP-74). offset < log start or > log end -> kOffsetOutOfRange.
   ReadResult read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const;
+  // The same batches as read(), as file slices instead of copied bytes.
+  SliceReadResult read_slices(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const;
 
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;

@@ -13,23 +13,30 @@ bool all_zero(const uint8_t* p, size_t n) {
 }  // namespace
 
 std::error_code MappedIndexFile::open(Env& env, const std::string& path, size_t max_bytes, bool preallocate) {
+  env_ = &env;
   path_ = path;
   max_bytes_ = max_bytes - max_bytes % entry_size_;
-  if (auto ec = env.open_file(path, true, file_)) return ec;
+  std::unique_ptr<File> file;
+  if (auto ec = env.open_file(path, true, file)) return ec;
   int64_t size = 0;
-  if (auto ec = file_->size(size)) return ec;
+  if (auto ec = file->size(size)) return ec;
   valid_ = size % static_cast<int64_t>(entry_size_) == 0;
   if (!valid_) {
     // A torn index is rebuilt by the caller; start it empty.
-    if (auto ec = file_->truncate(0)) return ec;
+    if (auto ec = file->truncate(0)) return ec;
     size = 0;
   }
-  if (auto ec = file_->map(static_cast<size_t>(size), map_)) return ec;
+  if (auto ec = file->map(static_cast<size_t>(size), map_)) return ec;
   capacity_ = static_cast<size_t>(size);
   allocated_ = 0;
   if (auto ec = load_entries()) return ec;
   if (preallocate) return resize(std::max(max_bytes_, entries_ * entry_size_));
   return {};
+}
+
+std::error_code MappedIndexFile::open_file(std::unique_ptr<File>& file) const {
+  if (env_ == nullptr) return std::make_error_code(std::errc::bad_file_descriptor);
+  return env_->open_file(path_, false, file);
 }
 
 std::error_code MappedIndexFile::load_entries() {
@@ -48,9 +55,11 @@ std::error_code MappedIndexFile::load_entries() {
 std::error_code MappedIndexFile::resize(size_t bytes) {
   bytes -= bytes % entry_size_;
   bytes = std::max(bytes, entries_ * entry_size_);
+  std::unique_ptr<File> file;
+  if (auto ec = open_file(file)) return ec;
   map_.reset();  // unmap before changing the file length
-  if (auto ec = file_->truncate(static_cast<int64_t>(bytes))) return ec;
-  if (auto ec = file_->map(bytes, map_)) return ec;
+  if (auto ec = file->truncate(static_cast<int64_t>(bytes))) return ec;
+  if (auto ec = file->map(bytes, map_)) return ec;
   capacity_ = bytes;
   allocated_ = std::min(allocated_, bytes);
   return {};
@@ -60,8 +69,10 @@ std::error_code MappedIndexFile::reset() {
   // Truncate-and-extend instead of writing zeros: the preallocated tail stays sparse.
   const size_t capacity = capacity_;
   entries_ = 0;
+  std::unique_ptr<File> file;
+  if (auto ec = open_file(file)) return ec;
   map_.reset();
-  if (auto ec = file_->truncate(0)) return ec;
+  if (auto ec = file->truncate(0)) return ec;
   capacity_ = 0;
   allocated_ = 0;
   return resize(capacity);
@@ -71,12 +82,14 @@ std::error_code MappedIndexFile::sync() {
   if (map_) {
     if (auto ec = map_->sync()) return ec;
   }
-  return file_ ? file_->sync() : std::error_code{};
+  // msync covers the entries; fdatasync also the length set by the last resize.
+  std::unique_ptr<File> file;
+  if (auto ec = open_file(file)) return ec;
+  return file->sync();
 }
 
 std::error_code MappedIndexFile::remove(Env& env) {
   map_.reset();
-  file_.reset();
   return env.remove(path_);
 }
 
@@ -95,7 +108,8 @@ uint8_t* MappedIndexFile::append_slot() {
     constexpr size_t kChunk = 4096;
     const size_t from = std::min(allocated_, entries_ * entry_size_) / kChunk * kChunk;
     const size_t to = std::min(capacity_, (end + kChunk - 1) / kChunk * kChunk);
-    if (file_->allocate(static_cast<int64_t>(from), static_cast<int64_t>(to - from))) return nullptr;
+    std::unique_ptr<File> file;
+    if (open_file(file) || file->allocate(static_cast<int64_t>(from), static_cast<int64_t>(to - from))) return nullptr;
     allocated_ = to;
   }
   return map_->data() + (entries_++) * entry_size_;

@@ -4,6 +4,10 @@
 //   .timeindex 12-byte entries: timestamp i64 BE, relative offset i32 BE
 // The active segment's indexes are preallocated (segment.index.bytes, zero-filled)
 // and trimmed to their real size when the segment rolls or the log closes.
+// As in Kafka, no descriptor is kept once the file is mapped (the rare resize,
+// block reservation and sync reopen it by path), so a partition holds one
+// descriptor per segment (its .log), not three: 10,000 partitions fit a
+// 20,000-descriptor limit.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,8 +54,9 @@ class MappedIndexFile {
 
  private:
   std::error_code load_entries();
+  std::error_code open_file(std::unique_ptr<File>& file) const;
+  Env* env_ = nullptr;
   std::string path_;
-  std::unique_ptr<File> file_;
   std::unique_ptr<MappedRegion> map_;
   size_t capacity_ = 0;  // mapped bytes
   size_t allocated_ = 0;  // bytes from the start known to have disk blocks (see append_slot)

@@ -108,7 +108,7 @@ struct RecordingSink : RecordsSink {
   }
 };
 
-TEST(Framing, RecordsSinkKeepsRecordDataOutOfTheBuffer) {
+TEST(Framing, RecordsSinkKeepsExternalRecordsOutOfTheBuffer) {
   const std::vector<uint8_t> records{1, 2, 3, 4, 5};
   FetchResponse response;
   auto& partition = response.responses.emplace_back().partitions.emplace_back();
@@ -116,11 +116,16 @@ TEST(Framing, RecordsSinkKeepsRecordDataOutOfTheBuffer) {
 
   std::vector<uint8_t> inline_frame;
   encode_response_frame(inline_frame, 1, 12, response);
+  // The same records as an external view: only the sink sees them.
+  partition.records = RecordsView::external(&records, records.size());
+  std::vector<uint8_t> no_sink;
+  EXPECT_THROW(encode_response_frame(no_sink, 1, 12, response), EncodeError);
   std::vector<uint8_t> split_frame;
   RecordingSink sink;
   encode_response_frame(split_frame, 1, 12, response, &sink);
 
   ASSERT_EQ(sink.calls.size(), 1u);
+  EXPECT_EQ(sink.calls[0].second.source, &records);
   EXPECT_EQ(split_frame.size() + records.size(), inline_frame.size());
   // Splicing the records back in at the reported offset gives the inline frame.
   std::vector<uint8_t> spliced = split_frame;

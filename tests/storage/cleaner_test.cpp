@@ -30,17 +30,6 @@ LogConfig compacted() {
   return c;
 }
 
-std::shared_ptr<Log> open_log(const std::string& dir, LogConfig config, bool clean = false) {
-  LogOpenOptions options;
-  options.dir = dir;
-  options.config = config;
-  options.clean_shutdown = clean;
-  std::error_code ec;
-  auto log = Log::open(options, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return log;
-}
-
 struct Expected {
   std::map<std::string, std::pair<int64_t, std::optional<std::string>>> last;  // key -> (offset, value)
 };

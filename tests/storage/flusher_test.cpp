@@ -14,12 +14,6 @@ using namespace runnel::storage;
 using namespace runnel::testing;
 
 namespace {
-std::shared_ptr<Log> open_log(const std::string& dir) {
-  LogOpenOptions options;
-  options.dir = dir;
-  std::error_code ec;
-  return Log::open(options, ec);
-}
 }  // namespace
 
 TEST(Flusher, CoalescesConcurrentRequestsAndCompletesAll) {

@@ -14,18 +14,6 @@ using namespace runnel::testing;
 
 namespace {
 
-std::shared_ptr<Log> open_log(const std::string& dir, LogConfig config = {}, bool clean = false, Env* env = nullptr) {
-  LogOpenOptions options;
-  options.dir = dir;
-  options.config = config;
-  options.clean_shutdown = clean;
-  if (env) options.env = env;
-  std::error_code ec;
-  auto log = Log::open(options, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return log;
-}
-
 AppendResult append_records(Log& log, int n, size_t value_size = 10, int64_t ts = 1000, int64_t now = 5000) {
   auto b = build_batch(n, value_size, ts);
   return log.append(b, 3, now);

@@ -152,17 +152,6 @@ TEST(ProducerState, SnapshotFileNames) {
 // ---- through Log::append ----
 
 namespace {
-std::shared_ptr<Log> open_log(const std::string& dir, bool clean = false, LogConfig config = {}) {
-  LogOpenOptions options;
-  options.dir = dir;
-  options.config = config;
-  options.clean_shutdown = clean;
-  std::error_code ec;
-  auto log = Log::open(options, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return log;
-}
-
 AppendResult produce(Log& log, int64_t pid, int16_t epoch, int32_t seq, int n = 2) {
   std::vector<KV> kvs;
   for (int i = 0; i < n; ++i) kvs.push_back({"k" + std::to_string(seq + i), "v"});
@@ -198,13 +187,13 @@ TEST(ProducerStateLog, DeduplicationSurvivesCleanAndUncleanRestarts) {
   LogConfig config;
   config.segment_bytes = 300;  // several rolls, so snapshots are written
   {
-    auto log = open_log(dir, false, config);
+    auto log = open_log(dir, config, false);
     for (int i = 0; i < 10; ++i) ASSERT_EQ(produce(*log, 5, 0, i * 2).error, ErrorCode::kNone);
     ASSERT_GT(log->segment_count(), 2u);
     log->close();
   }
   {
-    auto log = open_log(dir, /*clean=*/true, config);
+    auto log = open_log(dir, config, /*clean=*/true);
     auto retry = produce(*log, 5, 0, 18);
     EXPECT_TRUE(retry.duplicate);
     EXPECT_EQ(retry.base_offset, 18);
@@ -213,7 +202,7 @@ TEST(ProducerStateLog, DeduplicationSurvivesCleanAndUncleanRestarts) {
     // No close(): as after a kill -9, state is rebuilt from the last snapshot + the log tail.
   }
   {
-    auto log = open_log(dir, /*clean=*/false, config);
+    auto log = open_log(dir, config, /*clean=*/false);
     auto retry = produce(*log, 5, 0, 20);
     EXPECT_TRUE(retry.duplicate);
     EXPECT_EQ(retry.base_offset, 20);
@@ -223,7 +212,7 @@ TEST(ProducerStateLog, DeduplicationSurvivesCleanAndUncleanRestarts) {
   // Without any snapshot the whole log is replayed.
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     if (entry.path().extension() == ".snapshot") std::filesystem::remove(entry.path());
-  auto log = open_log(dir, true, config);
+  auto log = open_log(dir, config, true);
   EXPECT_TRUE(produce(*log, 5, 0, 20).duplicate);
   EXPECT_EQ(produce(*log, 5, 0, 22).base_offset, 22);
 }

@@ -17,20 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::shared_ptr<Log> open_log(const std::string& dir, LogConfig config = {}, bool clean = false, Env* env = nullptr,
-                              int64_t recovery_point = 0) {
-  LogOpenOptions options;
-  options.dir = dir;
-  options.config = config;
-  options.clean_shutdown = clean;
-  options.recovery_point = recovery_point;
-  if (env) options.env = env;
-  std::error_code ec;
-  auto log = Log::open(options, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return log;
-}
-
 LogConfig small_segments() {
   LogConfig config;
   config.segment_bytes = 1000;

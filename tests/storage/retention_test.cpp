@@ -19,16 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::shared_ptr<Log> open_log(const std::string& dir, LogConfig config) {
-  LogOpenOptions options;
-  options.dir = dir;
-  options.config = config;
-  std::error_code ec;
-  auto log = Log::open(options, ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return log;
-}
-
 LogConfig small_segments() {
   LogConfig c;
   c.segment_bytes = 400;

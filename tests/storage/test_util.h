@@ -1,9 +1,13 @@
 #pragma once
 // Temp dirs and small shared helpers for storage tests.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "storage/log.h"
 #include "storage/record_batch.h"
 
 namespace runnel::testing {
@@ -33,6 +37,22 @@ void for_each_batch(const std::vector<uint8_t>& bytes, F f) {
     f(h);
     pos += static_cast<size_t>(h.total_size());
   }
+}
+
+// Opens (creating it if needed) the log in `dir`; a failure fails the test.
+inline std::shared_ptr<storage::Log> open_log(const std::string& dir, storage::LogConfig config = {},
+                                              bool clean_shutdown = false, storage::Env* env = nullptr,
+                                              int64_t recovery_point = 0) {
+  storage::LogOpenOptions options;
+  options.dir = dir;
+  options.config = config;
+  options.clean_shutdown = clean_shutdown;
+  options.recovery_point = recovery_point;
+  if (env) options.env = env;
+  std::error_code ec;
+  auto log = storage::Log::open(options, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  return log;
 }
 
 }  // namespace runnel::testing

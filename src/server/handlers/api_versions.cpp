@@ -33,7 +33,7 @@ std::vector<uint8_t> unsupported_api_versions_frame(int32_t correlation_id) {
   std::vector<uint8_t> body;
   protocol::Writer writer(body);
   supported_versions(ErrorCode::kUnsupportedVersion).encode(writer, 0);
-  return build_response_frame(header, body);
+  return build_response_frame(header, body).bytes;
 }
 
 }  // namespace runnel::server

@@ -3,6 +3,7 @@
 // high watermark move or max_wait_ms passes.
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 #include "protocol/messages/fetch.h"
 #include "server/api_handlers.h"
@@ -66,12 +67,15 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
 
   AsyncEvent data_arrived(co_await asio::this_coro::executor);
   std::vector<PartitionWatchers::Registration> registrations;
-  std::vector<std::vector<uint8_t>> record_buffers;
+  // What the response's records point at; deques, so that views stay valid.
+  std::deque<std::vector<uint8_t>> record_buffers;         // v0-3: down-converted copies
+  std::deque<std::vector<storage::FileSlice>> slice_lists;  // v4+: sent with sendfile
   for (;;) {
     FetchResponse response;
     response.session_id = 0;
     record_buffers.clear();
-    record_buffers.reserve(request.topics.size() * 4);
+    slice_lists.clear();
+    std::vector<std::vector<int64_t>> fetched_records;  // per partition, for the metrics
     int64_t total_bytes = 0;
     bool any_error = false;
     for (size_t t = 0; t < request.topics.size(); ++t) {
@@ -79,6 +83,7 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
       auto& topic_response = response.responses.emplace_back();
       topic_response.topic = topic.topic;
       topic_response.topic_id = topic.topic_id;
+      fetched_records.emplace_back(topic.partitions.size(), 0);
       for (size_t p = 0; p < topic.partitions.size(); ++p) {
         const auto& partition = topic.partitions[p];
         const auto& target = targets[t][p];
@@ -100,23 +105,33 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
             if (budget > 0 || first_data) {
               const auto limit = static_cast<int32_t>(std::clamp<int64_t>(
                   std::min<int64_t>(partition.partition_max_bytes, budget), 0, INT32_MAX));
-              auto read = target.log->read(fetch_offset, limit, high_watermark, first_data);
-              error = read.error;
-              if (error == ErrorCode::kNone && !read.bytes.empty() && version < 4) {
+              if (version >= 4) {
+                // Batches as stored: sent from the segment files, never copied.
+                auto read = target.log->read_slices(fetch_offset, limit, high_watermark, first_data);
+                error = read.error;
+                if (error == ErrorCode::kNone && read.bytes > 0) {
+                  total_bytes += read.bytes;
+                  fetched_records[t][p] = read.records;
+                  const auto& slices = slice_lists.emplace_back(std::move(read.slices));
+                  out.records = protocol::RecordsView::external(&slices, static_cast<size_t>(read.bytes));
+                }
+              } else {
                 // Fetch v0-v3 consumers read only message sets (v0-v1: magic 0, v2-v3:
-                // magic 1): down-convert, as Kafka does for old consumers. v4+ is untouched.
+                // magic 1): down-convert, as Kafka does for old consumers.
+                auto read = target.log->read(fetch_offset, limit, high_watermark, first_data);
+                error = read.error;
                 std::vector<uint8_t> converted;
                 std::string why;
-                if (!storage::down_convert_batches(read.bytes, version < 2 ? 0 : 1, fetch_offset,
+                if (error == ErrorCode::kNone && !read.bytes.empty() &&
+                    !storage::down_convert_batches(read.bytes, version < 2 ? 0 : 1, fetch_offset,
                                                    static_cast<size_t>(limit), converted, &why)) {
                   error = ErrorCode::kCorruptMessage;
                 }
-                read.bytes = std::move(converted);
-              }
-              if (error == ErrorCode::kNone && !read.bytes.empty()) {
-                total_bytes += static_cast<int64_t>(read.bytes.size());
-                record_buffers.push_back(std::move(read.bytes));
-                out.records = protocol::RecordsView::of(record_buffers.back());
+                if (error == ErrorCode::kNone && !converted.empty()) {
+                  total_bytes += static_cast<int64_t>(converted.size());
+                  fetched_records[t][p] = static_cast<int64_t>(count_fetched_records(converted, fetch_offset));
+                  out.records = protocol::RecordsView::of(record_buffers.emplace_back(std::move(converted)));
+                }
               }
             }
           }
@@ -137,9 +152,8 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
           const auto& out = response.responses[t].partitions[p];
           broker.metrics.record_error(kFetchKey, static_cast<ErrorCode>(out.error_code));
           if (out.records.size > 0) {
-            broker.metrics.record_bytes_out(
-                targets[t][p].topic, out.records.size,
-                count_fetched_records(out.records.span(), request.topics[t].partitions[p].fetch_offset));
+            broker.metrics.record_bytes_out(targets[t][p].topic, out.records.size,
+                                            static_cast<uint64_t>(fetched_records[t][p]));
           }
         }
       }
