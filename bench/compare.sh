@@ -67,19 +67,26 @@ fi
 build_path=$(realpath -m "$build_dir")
 runnel_bin=${runnel_override:-$build_path/src/cli/runnel}
 bench_bin=$build_path/bench/runnel-bench
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # Runnel keeps 3 files open per partition
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # Runnel keeps a file open per segment
 
 work=$(mktemp -d /tmp/runnel-compare.XXXXXX)
 results=$work/results.jsonl
 : >"$results"
 broker_pid=
 broker_addr=
+broker_dir=
+# Stops the running system, deletes its data and waits for the disk to be
+# clean: a system that leaves unsynced data (NATS, Redis everysec) must not
+# make the next one's fsyncs wait for that write-back.
 cleanup_broker() {
   if [[ -n $broker_pid ]]; then
     kill "$broker_pid" 2>/dev/null || true
     wait "$broker_pid" 2>/dev/null || true
   fi
   broker_pid=
+  if [[ -n $broker_dir ]]; then rm -rf "$broker_dir"; fi
+  broker_dir=
+  sync
 }
 trap 'cleanup_broker; echo "work dir (logs, raw results): $work" >&2' EXIT
 
@@ -95,6 +102,7 @@ start() {
   local system=$1; shift
   local dir=$work/data-$system-$RANDOM
   mkdir -p "$dir"
+  broker_dir=$dir
   local port; port=$(free_port)
   case $system in
     runnel)

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 
@@ -90,9 +91,15 @@ def main():
       "Every system ran side by side in the same run on the same machine, each started fresh "
       "(new data dir) for every workload, on loopback. Figures are medians of "
       f"{args.runs} runs; the ratio in brackets is the peer's median divided by Runnel's.\n")
-    w("**This was a shared machine**: 2 cores used at the same time by other engineers building and "
-      "testing C++ (see the load averages below, far above 2), so absolute figures are noisy and low; "
-      "the ratios between systems measured in the same run are the meaningful part.\n")
+    # The 1-minute load average before the run tells whether the machine was quiet.
+    load = re.search(r"load average: ([0-9.]+)", open(args.load_before).read())
+    if load and float(load.group(1)) > 1.0:
+        w(f"**The machine was busy** (1-minute load average {load.group(1)} before the run, on 2 cores: "
+          "other work was running), so absolute figures are noisy and low; the ratios between systems "
+          "measured in the same run are the meaningful part.\n")
+    else:
+        w("The machine was otherwise idle (see the load averages below): the benchmark driver, the "
+          "system under test and the kernel shared its 2 cores, nothing else.\n")
     w(f"**Scale: {args.scale}** (1 = the full workloads of issue 7; record counts of (a)-(c) and the "
       "duration of (d), at least 3 s, are multiplied by it; (e) is never scaled).\n")
     w("## Machine\n")

@@ -66,7 +66,7 @@ Broker::Broker(BrokerConfig config)
       offsets_log_(flusher_, io_.get_executor(), [] { return wall_clock_ms(); }),
       groups_(group_config_from(config_), group_timers_, offsets_log_),
       request_memory_(config_.queued_max_request_bytes),
-      context_{config_, io_, topics_, flusher_, watchers_, groups_, metrics_, request_memory_},
+      context_{config_, io_, topics_, flusher_, watchers_, groups_, metrics_, request_memory_, frame_buffers_},
       signals_(io_, SIGINT, SIGTERM) {
   if (const auto ec = logs_->open(config_.log_dirs, topics_.log_config({}))) {
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +

@@ -53,6 +53,8 @@ class Broker {
   coordinator::GroupCoordinator groups_;
   BrokerMetrics metrics_;
   RequestMemoryPool request_memory_;
+  // 16 MiB: a produce pipeline of 1 MiB requests reuses its buffers.
+  FrameBufferPool frame_buffers_{16u << 20};
   BrokerContext context_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   asio::signal_set signals_;

@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "coordinator/group_coordinator.h"
 #include "server/broker_metrics.h"
+#include "server/frame_buffer.h"
 #include "server/partition_watchers.h"
 #include "server/request_memory_pool.h"
 #include "server/topic_registry.h"
@@ -22,6 +23,7 @@ struct BrokerContext {
   coordinator::GroupCoordinator& groups;
   BrokerMetrics& metrics;
   RequestMemoryPool& request_memory;  // queued.max.request.bytes
+  FrameBufferPool& frame_buffers;     // request buffers kept for reuse
 };
 
 }  // namespace runnel::server

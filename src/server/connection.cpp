@@ -96,7 +96,7 @@ asio::awaitable<void> Connection::read_loop() {
       // to nothing), and when the pool is exhausted this connection waits
       // instead of allocating.
       PoolShare share(&pool);
-      FrameBuffer frame;
+      FrameBuffer frame = broker_.frame_buffers.take();
       const auto total = static_cast<size_t>(size);
       const bool small = total <= kReadChunkBytes;
       while (frame.size() < total && !closed_) {
@@ -199,6 +199,7 @@ asio::awaitable<void> Connection::process(uint64_t sequence, FrameBuffer frame, 
   }
   record(false);
   share.reset();  // the request bytes are no longer needed
+  broker_.frame_buffers.give(std::move(frame));
   complete(sequence, std::move(response));
 }
 

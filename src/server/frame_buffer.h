@@ -10,6 +10,7 @@
 #include <new>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace runnel::server {
 
@@ -52,6 +53,7 @@ class FrameBuffer {
     return at;
   }
 
+  void clear() { size_ = 0; }  // keeps the memory
   uint8_t* data() { return data_; }
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
@@ -62,6 +64,37 @@ class FrameBuffer {
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
+};
+
+// Buffers of handled requests, kept for the next ones (LIFO, so the memory is
+// warm): a fresh megabyte buffer per produce request costs page faults, and
+// the kernel zeroing each page, on every request. Holds at most `max_bytes`.
+// One event loop: not thread-safe.
+class FrameBufferPool {
+ public:
+  explicit FrameBufferPool(size_t max_bytes) : max_bytes_(max_bytes) {}
+  FrameBufferPool(const FrameBufferPool&) = delete;
+  FrameBufferPool& operator=(const FrameBufferPool&) = delete;
+
+  FrameBuffer take() {
+    if (free_.empty()) return {};
+    FrameBuffer buffer = std::move(free_.back());
+    free_.pop_back();
+    held_ -= buffer.capacity();
+    return buffer;
+  }
+  void give(FrameBuffer buffer) {
+    if (buffer.capacity() == 0 || held_ + buffer.capacity() > max_bytes_) return;  // freed here
+    buffer.clear();
+    held_ += buffer.capacity();
+    free_.push_back(std::move(buffer));
+  }
+  size_t held_bytes() const { return held_; }
+
+ private:
+  const size_t max_bytes_;
+  size_t held_ = 0;
+  std::vector<FrameBuffer> free_;
 };
 
 }  // namespace runnel::server
