@@ -18,9 +18,9 @@ status=0
 run_suite() {
   local build_dir=$1
   shift
-  echo "== building $build_dir"
+  echo "== building $build_dir ($(date -u +%T))"
   scripts/build.sh "$build_dir" "$@"
-  echo "== testing $build_dir"
+  echo "== testing $build_dir ($(date -u +%T))"
   (cd "$build_dir" && ctest --output-on-failure --timeout 900 -j4) || status=1
 }
 
@@ -33,7 +33,7 @@ fi
 fuzz_seconds=${RUNNEL_FUZZ_SECONDS:-60}
 if ((fuzz_seconds > 0)); then
   if command -v clang++-14 >/dev/null; then
-    echo "== fuzzing for ${fuzz_seconds}s"
+    echo "== fuzzing for ${fuzz_seconds}s ($(date -u +%T))"
     RUNNEL_FUZZ_SEED=${RUNNEL_FUZZ_SEED:-1} scripts/fuzz.sh "$fuzz_seconds" || status=1
   else
     echo "== clang++-14 missing: fuzzing skipped"
