@@ -93,6 +93,7 @@ const std::map<std::string, Apply>& known_settings() {
       {"log.index.size.max.bytes", int32_setting(&BrokerConfig::log_index_size_max_bytes, 4096)},
       {"message.max.bytes", int32_setting(&BrokerConfig::message_max_bytes, 0)},
       {"socket.request.max.bytes", int32_setting(&BrokerConfig::socket_request_max_bytes, 1)},
+      {"fetch.max.bytes", int32_setting(&BrokerConfig::fetch_max_bytes, 1024)},
       {"queued.max.request.bytes", int64_setting(&BrokerConfig::queued_max_request_bytes, -1)},
       {"max.connections", int32_setting(&BrokerConfig::max_connections, 1)},
       {"max.inflight.requests.per.connection", int32_setting(&BrokerConfig::max_inflight_requests_per_connection, 1, 10000)},

@@ -39,6 +39,7 @@ struct BrokerConfig {
   int32_t log_index_size_max_bytes = 10 << 20;
   int32_t message_max_bytes = 1048588;
   int32_t socket_request_max_bytes = 104857600;
+  int32_t fetch_max_bytes = 57671680;  // KIP-541: the most one Fetch response carries
   int64_t queued_max_request_bytes = 256LL << 20;
   int32_t max_inflight_requests_per_connection = 64;
   int32_t max_connections = 10000;

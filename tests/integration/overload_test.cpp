@@ -292,6 +292,29 @@ TEST_F(Overload, ClientsHangingUpMidFetchCloseOnlyTheirOwnConnection) {
   prober.report("clients hanging up mid-fetch");
 }
 
+TEST_F(Overload, BrokerFetchMaxBytesCapsWhatOneFetchReturns) {
+  // fetch.max.bytes (KIP-541) caps every response whatever the client asks
+  // for; a batch larger than the cap still comes alone (KIP-74).
+  Start({"num.partitions=1", "fetch.max.bytes=200000"});
+  ProduceDataToFetch(broker_->port(), 16);  // 16 batches of ~64 KB
+  RawConnection c;
+  ASSERT_TRUE(c.connect(broker_->port()));
+  ASSERT_TRUE(c.send(FetchV4Request(1, "fetched", 8 << 20)));
+  auto frame = c.read_frame(std::chrono::seconds(30));
+  ASSERT_TRUE(frame);
+  EXPECT_GT(frame->size(), 2u * 64000u);  // whole batches up to the cap: three of them
+  EXPECT_LT(frame->size(), 200000u + 1000u);
+  Start({"num.partitions=1", "fetch.max.bytes=1024"});
+  ProduceDataToFetch(broker_->port(), 2);
+  RawConnection small;
+  ASSERT_TRUE(small.connect(broker_->port()));
+  ASSERT_TRUE(small.send(FetchV4Request(2, "fetched", 8 << 20)));
+  frame = small.read_frame(std::chrono::seconds(30));
+  ASSERT_TRUE(frame);
+  EXPECT_GT(frame->size(), 64000u) << "one whole batch, although larger than the cap";
+  EXPECT_LT(frame->size(), 2u * 64000u);
+}
+
 TEST_F(Overload, ClientThatNeverReadsItsResponsesIsNotReadFromAndCostsBoundedMemory) {
   Start({"num.partitions=1"});
   ProduceDataToFetch(broker_->port(), 32);  // 2 MB

@@ -35,6 +35,8 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
   const auto request = context.decode_body<FetchRequest>();
   const int16_t version = context.version();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0, request.max_wait_ms));
+  // The client's max_bytes, capped by the broker's fetch.max.bytes (KIP-541), as Kafka does.
+  const int64_t max_bytes = std::min<int64_t>(request.max_bytes, broker.config.fetch_max_bytes);
 
   // Fetch sessions (KIP-227) are declined: session id 0 tells the client to keep
   // sending full fetch requests, which is always correct.
@@ -100,7 +102,7 @@ asio::awaitable<void> handle_fetch(BrokerContext& broker, RequestContext& contex
           if (fetch_offset < target.log->log_start_offset() || fetch_offset > target.log->log_end_offset()) {
             error = ErrorCode::kOffsetOutOfRange;
           } else if (fetch_offset < high_watermark) {
-            const int64_t budget = static_cast<int64_t>(request.max_bytes) - total_bytes;
+            const int64_t budget = max_bytes - total_bytes;
             const bool first_data = total_bytes == 0;  // KIP-74: the response carries at least one batch
             if (budget > 0 || first_data) {
               const auto limit = static_cast<int32_t>(std::clamp<int64_t>(
