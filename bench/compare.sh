@@ -212,7 +212,7 @@ profile_file=
 if ((profile)) && command -v perf >/dev/null; then
   # Profile Runnel on workload (a), 1 partition.
   start runnel
-  perf record -F 499 -g -o "$work/perf.data" -p "$broker_pid" 2>>"$work/perf.log" &
+  perf record -F 4999 -g -o "$work/perf.data" -p "$broker_pid" 2>>"$work/perf.log" &
   perf_pid=$!
   sleep 0.5
   "$bench_bin" produce -t a1 -p 1 -n "$n_a" -s 100 --acks -1 --linger-ms 5 --system kafka -b "$broker_addr" >>"$work/perf.log" 2>&1 || true
