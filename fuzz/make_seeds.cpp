@@ -12,6 +12,8 @@
 #include "protocol/api_info.h"
 #include "protocol/messages.h"
 #include "protocol/wire.h"
+#include "storage/compression.h"
+#include "storage/legacy_message_set.h"
 #include "storage/record_batch.h"
 #include "storage/record_codec.h"
 
@@ -74,6 +76,26 @@ std::vector<uint8_t> batch(int64_t base, int records, storage::CompressionType c
   return out;
 }
 
+// An old-format message set (magic 0 or 1) of three messages, plain or inside
+// one compressed wrapper message, as a Produce v0-2 client sends it.
+std::vector<uint8_t> message_set(int8_t magic, storage::CompressionType codec) {
+  std::vector<uint8_t> plain;
+  const std::string key = "key";
+  for (int i = 0; i < 3; ++i) {
+    const std::string value = "value-" + std::to_string(i);
+    storage::write_message(plain, i, magic, 0, 1'000 + i,
+                           i == 1 ? std::nullopt : std::optional(std::span(reinterpret_cast<const uint8_t*>(key.data()), key.size())),
+                           std::span(reinterpret_cast<const uint8_t*>(value.data()), value.size()));
+  }
+  if (codec == storage::CompressionType::kNone) return plain;
+  std::vector<uint8_t> packed;
+  if (!storage::compress(codec, plain, packed)) std::abort();
+  std::vector<uint8_t> wrapped;
+  storage::write_message(wrapped, 2, magic, static_cast<int8_t>(codec), 2'000, std::nullopt,
+                         std::span<const uint8_t>(packed));
+  return wrapped;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,6 +131,18 @@ int main(int argc, char** argv) {
         base += n;
       }
       write(out / "fuzz_segment_recovery", "seed-codec" + name + "-mode" + std::to_string(mode), input);
+    }
+  }
+  // Old message sets: zstd cannot appear in them.
+  for (auto codec : {CompressionType::kNone, CompressionType::kGzip, CompressionType::kSnappy, CompressionType::kLz4}) {
+    for (int8_t magic : {0, 1}) {
+      for (uint8_t mode : {0, 1}) {
+        std::vector<uint8_t> input{mode};
+        const auto set = message_set(magic, codec);
+        input.insert(input.end(), set.begin(), set.end());
+        write(out / "fuzz_message_set", "seed-codec" + std::to_string(static_cast<int>(codec)) + "-magic" +
+                                            std::to_string(magic) + "-mode" + std::to_string(mode), input);
+      }
     }
   }
   std::printf("wrote %d seeds under %s\n", written, out.c_str());

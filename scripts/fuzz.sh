@@ -5,7 +5,8 @@
 # RUNNEL_FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so a run explores
 # the same inputs each time). Targets: fuzz_request (request header + every request body decoder),
 # fuzz_record_batch (RecordBatch validation and record decoding, all codecs),
-# fuzz_segment_recovery (log recovery fed a corrupted segment file).
+# fuzz_segment_recovery (log recovery fed a corrupted segment file),
+# fuzz_message_set (old magic 0/1 message sets: up- and down-conversion).
 # New interesting inputs collect in build-fuzz/corpus/<target> (kept between
 # runs). A crash stops the run; its input is in build-fuzz/crashes/<target>/:
 # fix the bug, then add the input to fuzz/regressions/<target>/ so ctest
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 total=${1:-600}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_request fuzz_record_batch fuzz_segment_recovery)
+((${#targets[@]})) || targets=(fuzz_request fuzz_record_batch fuzz_segment_recovery fuzz_message_set)
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNNEL_FUZZ=ON \
   -DRUNNEL_BUILD_TESTS=OFF ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
