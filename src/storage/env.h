@@ -37,6 +37,9 @@ class File {
     return {};
   }
   virtual std::error_code sync() = 0;                  // data + metadata needed to read it back
+  // Starts writing the file's dirty pages back without waiting (a hint: sync()
+  // is still what makes them durable).
+  virtual void start_writeback() {}
   virtual std::error_code size(int64_t& out) const = 0;
   virtual std::error_code map(size_t length, std::unique_ptr<MappedRegion>& out) = 0;
   virtual int fd() const { return -1; }  // for sendfile; -1 when not descriptor-backed

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "storage/log.h"
 
@@ -54,8 +55,14 @@ void Flusher::run() {
     }
     space_cv_.notify_all();
 
-    // One flush per distinct log covers every request for it.
+    // One flush per distinct log covers every request for it. With several
+    // logs, all their write-back starts before the first fdatasync waits
+    // (16 partitions: +8% records/s measured, docs/performance.md).
     std::unordered_map<Log*, int64_t> durable;
+    std::unordered_set<Log*> logs;
+    for (const auto& r : batch) logs.insert(r.log.get());
+    if (logs.size() > 1)
+      for (Log* log : logs) log->start_writeback();
     for (const auto& r : batch) {
       if (durable.count(r.log.get())) continue;
       const auto started = std::chrono::steady_clock::now();

@@ -279,6 +279,16 @@ ReadResult Log::read(int64_t offset, int32_t max_bytes, int64_t max_offset, bool
   return result;
 }
 
+void Log::start_writeback() const {
+  std::shared_ptr<Segment> active;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_ || failed_ || durable_offset_ == log_end_offset_) return;
+    active = segments_.rbegin()->second;
+  }
+  active->start_log_writeback();
+}
+
 int64_t Log::flush() {
   std::lock_guard flush_lock(flush_mu_);
   int64_t target = 0;

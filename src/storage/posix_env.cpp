@@ -77,6 +77,8 @@ class PosixFile final : public File {
     return {err, std::generic_category()};
   }
 
+  void start_writeback() override { (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE); }
+
   std::error_code sync() override {
     // fdatasync also covers the size change of an appended file, which is all we need.
     if (::fdatasync(fd_) != 0) return last_error();

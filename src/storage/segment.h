@@ -51,6 +51,7 @@ class Segment {
   std::error_code become_inactive();  // final time index entry + trim indexes (roll)
   std::error_code become_active();    // preallocate indexes again (after later segments were dropped)
   std::error_code sync_log();
+  void start_log_writeback() { file_->start_writeback(); }
   std::error_code sync_indexes();
   std::error_code remove_files();
   // Renames the three files to carry `suffix` instead of the current one ("" = the
