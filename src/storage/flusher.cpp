@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "storage/log.h"
 
@@ -57,16 +56,16 @@ void Flusher::run() {
 
     // One flush per distinct log covers every request for it. With several
     // logs, all their write-back starts before the first fdatasync waits
-    // (16 partitions: +8% records/s measured, docs/performance.md).
+    // (16 partitions: measured in bench/performance-notes.md).
     std::unordered_map<Log*, int64_t> durable;
-    std::unordered_set<Log*> logs;
-    for (const auto& r : batch) logs.insert(r.log.get());
+    std::vector<Log*> logs;  // the distinct ones, in request order
+    for (const auto& r : batch)
+      if (durable.emplace(r.log.get(), 0).second) logs.push_back(r.log.get());
     if (logs.size() > 1)
       for (Log* log : logs) log->start_writeback();
-    for (const auto& r : batch) {
-      if (durable.count(r.log.get())) continue;
+    for (Log* log : logs) {
       const auto started = std::chrono::steady_clock::now();
-      durable[r.log.get()] = r.log->flush();
+      durable[log] = log->flush();
       flush_latency_.observe(std::chrono::steady_clock::now() - started);
       std::lock_guard lock(mu_);
       ++flush_calls_;

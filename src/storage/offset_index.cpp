@@ -29,8 +29,8 @@ std::error_code MappedIndexFile::open(Env& env, const std::string& path, size_t 
   if (auto ec = file->map(static_cast<size_t>(size), map_)) return ec;
   capacity_ = static_cast<size_t>(size);
   allocated_ = 0;
-  if (auto ec = load_entries()) return ec;
-  if (preallocate) return resize(std::max(max_bytes_, entries_ * entry_size_));
+  if (auto ec = load_entries(*file)) return ec;
+  if (preallocate) return resize(*file, std::max(max_bytes_, entries_ * entry_size_));
   return {};
 }
 
@@ -39,7 +39,7 @@ std::error_code MappedIndexFile::open_file(std::unique_ptr<File>& file) const {
   return env_->open_file(path_, false, file);
 }
 
-std::error_code MappedIndexFile::load_entries() {
+std::error_code MappedIndexFile::load_entries(File& file) {
   const size_t slots = capacity_ / entry_size_;
   size_t n = 0;
   // Valid entries form a prefix; the preallocated rest is zero-filled.
@@ -47,35 +47,43 @@ std::error_code MappedIndexFile::load_entries() {
   entries_ = n;
   if (n < slots && !all_zero(entry(n), capacity_ - n * entry_size_)) {
     valid_ = false;
-    return reset();
+    return reset(file);
   }
   return {};
 }
 
 std::error_code MappedIndexFile::resize(size_t bytes) {
-  bytes -= bytes % entry_size_;
-  bytes = std::max(bytes, entries_ * entry_size_);
   std::unique_ptr<File> file;
   if (auto ec = open_file(file)) return ec;
+  return resize(*file, bytes);
+}
+
+std::error_code MappedIndexFile::resize(File& file, size_t bytes) {
+  bytes -= bytes % entry_size_;
+  bytes = std::max(bytes, entries_ * entry_size_);
   map_.reset();  // unmap before changing the file length
-  if (auto ec = file->truncate(static_cast<int64_t>(bytes))) return ec;
-  if (auto ec = file->map(bytes, map_)) return ec;
+  if (auto ec = file.truncate(static_cast<int64_t>(bytes))) return ec;
+  if (auto ec = file.map(bytes, map_)) return ec;
   capacity_ = bytes;
   allocated_ = std::min(allocated_, bytes);
   return {};
 }
 
 std::error_code MappedIndexFile::reset() {
+  std::unique_ptr<File> file;
+  if (auto ec = open_file(file)) return ec;
+  return reset(*file);
+}
+
+std::error_code MappedIndexFile::reset(File& file) {
   // Truncate-and-extend instead of writing zeros: the preallocated tail stays sparse.
   const size_t capacity = capacity_;
   entries_ = 0;
-  std::unique_ptr<File> file;
-  if (auto ec = open_file(file)) return ec;
   map_.reset();
-  if (auto ec = file->truncate(0)) return ec;
+  if (auto ec = file.truncate(0)) return ec;
   capacity_ = 0;
   allocated_ = 0;
-  return resize(capacity);
+  return resize(file, capacity);
 }
 
 std::error_code MappedIndexFile::sync() {

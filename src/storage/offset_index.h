@@ -53,8 +53,12 @@ class MappedIndexFile {
   size_t entries_ = 0;
 
  private:
-  std::error_code load_entries();
+  std::error_code load_entries(File& file);
+  // The file is reopened by path for each of these; the overloads taking one
+  // let open() and reset() use the descriptor they already hold.
   std::error_code open_file(std::unique_ptr<File>& file) const;
+  std::error_code resize(File& file, size_t bytes);
+  std::error_code reset(File& file);
   Env* env_ = nullptr;
   std::string path_;
   std::unique_ptr<MappedRegion> map_;
