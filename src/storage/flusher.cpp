@@ -20,7 +20,7 @@ void Flusher::request(std::shared_ptr<Log> log, int64_t target_offset, Callback 
   space_cv_.wait(lock, [this] { return stopping_ || pending_.size() < max_pending_; });
   if (stopping_) {
     lock.unlock();
-    done(log->high_watermark(), ErrorCode::kKafkaStorageError);
+    done(log->durable_offset(), ErrorCode::kKafkaStorageError);
     return;
   }
   pending_.push_back(Request{std::move(log), target_offset, std::move(done)});

@@ -6,6 +6,7 @@
 
 #include "storage/record_batch.h"
 #include "storage/record_codec.h"
+#include "storage/scope_exit.h"
 #include "storage/segment.h"
 
 namespace runnel::storage {
@@ -21,7 +22,11 @@ LogConfig sanitize(LogConfig c) {
 }  // namespace
 
 Log::Log(const LogOpenOptions& options)
-    : dir_(options.dir), config_(sanitize(options.config)), env_(*options.env) {}
+    : dir_(options.dir),
+      config_(sanitize(options.config)),
+      env_(*options.env),
+      hw_follows_flush_(options.hw_follows_flush),
+      epochs_(*options.env, options.dir) {}
 
 Log::~Log() = default;
 
@@ -135,7 +140,12 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
     if (result.error != ErrorCode::kNone) return result;
   }
   const auto bytes = static_cast<int64_t>(batches.size());
-
+  bool new_epoch = false;
+  // Declared before the lock, so it runs once mu_ is released (on failure flush()
+  // retries the write, and takes the log offline if it fails again).
+  const ScopeExit write_epochs([&] {
+    if (new_epoch) persist_epochs();
+  });
   std::lock_guard lock(mu_);
   if (failed_ || closed_) {
     result.error = ErrorCode::kKafkaStorageError;
@@ -191,6 +201,8 @@ AppendResult Log::append(std::span<uint8_t> batches, int32_t leader_epoch, int64
   }
   log_end_offset_ = next;
   if (idempotent) producers_.commit(producer_batches, first_offsets);
+  // Kafka's maybeAssignEpochStartOffset, for a leader only when its epoch is new.
+  if (leader_epoch >= 0 && leader_epoch > epochs_.latest_epoch()) new_epoch = epochs_.assign(leader_epoch, base);
   result.base_offset = base;
   result.last_offset = next - 1;
   result.record_count = v.record_count;
@@ -307,6 +319,9 @@ int64_t Log::flush() {
   }
   // fsync outside the mutex so appends and reads go on meanwhile.
   std::error_code ec;
+  // Epochs first: data made durable below must find its epochs in the file (an
+  // append writes them too; this catches one whose write failed).
+  if (!persist_epochs()) ec = std::make_error_code(std::errc::io_error);
   for (auto& seg : rolled) {
     if (!ec) ec = seg->sync_log();
     if (!ec) ec = seg->sync_indexes();
@@ -328,7 +343,7 @@ int64_t Log::flush() {
     failed_ = true;
     return durable_offset_;
   }
-  durable_offset_ = std::max(durable_offset_, target);
+  durable_offset_ = std::max(durable_offset_.load(), target);
   return durable_offset_;
 }
 
@@ -354,6 +369,7 @@ void Log::close() {
     if (!ec) ec = seg->sync_indexes();
   }
   if (!ec) ec = env_.sync_dir(dir_);
+  if (!ec && !persist_epochs()) ec = std::make_error_code(std::errc::io_error);
   std::lock_guard lock(mu_);
   if (ec) {
     spdlog::error("log {}: fsync at close failed: {}", dir_, ec.message());
@@ -392,14 +408,17 @@ int64_t Log::size_bytes() const {
 }
 
 ErrorCode Log::delete_records_before(int64_t offset) {
-  std::lock_guard lock(mu_);
-  if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
-  if (offset > durable_offset_) return ErrorCode::kOffsetOutOfRange;
-  if (offset <= log_start_offset_) return ErrorCode::kNone;
-  // Only the offset moves here (this runs on the event loop); the segments wholly
-  // below it are removed by the next retention pass on the background thread.
-  log_start_offset_ = offset;
-  spdlog::info("log {}: log start offset now {} (DeleteRecords)", dir_, offset);
+  {
+    std::lock_guard lock(mu_);
+    if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
+    if (offset > high_watermark()) return ErrorCode::kOffsetOutOfRange;
+    if (offset <= log_start_offset_) return ErrorCode::kNone;
+    // Only the offset moves here (this runs on the event loop); the segments wholly
+    // below it are removed by the next retention pass on the background thread.
+    set_log_start_locked(offset);
+    spdlog::info("log {}: log start offset now {} (DeleteRecords)", dir_, offset);
+  }
+  persist_epochs();
   return ErrorCode::kNone;
 }
 
@@ -411,7 +430,8 @@ std::optional<ProducerEntry> Log::producer_entry(int64_t producer_id) const {
 
 int64_t Log::log_start_offset() const { std::lock_guard lock(mu_); return log_start_offset_; }
 int64_t Log::log_end_offset() const { std::lock_guard lock(mu_); return log_end_offset_; }
-int64_t Log::high_watermark() const { std::lock_guard lock(mu_); return durable_offset_; }
+int64_t Log::high_watermark() const { return hw_follows_flush_ ? durable_offset_.load() : high_watermark_.load(); }
+int64_t Log::durable_offset() const { return durable_offset_.load(); }
 bool Log::failed() const { std::lock_guard lock(mu_); return failed_; }
 size_t Log::segment_count() const { std::lock_guard lock(mu_); return segments_.size(); }
 

@@ -1,6 +1,10 @@
 #pragma once
-// One partition's log: an ordered map of segments, append/read, roll, flush, recovery.
-// Thread-safe: an internal mutex guards state; it is never held across fsync.
+// One partition's log: an ordered map of segments, append/read, roll, flush, recovery,
+// and what replication needs: follower appends, truncation, the leader epoch cache and
+// a high watermark the caller may own.
+// Thread-safe: an internal mutex guards state. It is never held across fsync, except by
+// the two truncations: they are rare (a leader change) and must look atomic to readers
+// and appenders, before and after a crash.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -17,6 +21,7 @@
 
 #include "common/error_code.h"
 #include "storage/env.h"
+#include "storage/leader_epoch_cache.h"
 #include "storage/producer_state.h"
 #include "storage/record_batch.h"
 
@@ -93,6 +98,12 @@ struct LogOpenOptions {
   int64_t recovery_point = 0;       // from recovery-point-offset-checkpoint
   int64_t log_start_offset = 0;     // from log-start-offset-checkpoint
   int64_t cleaner_checkpoint = -1;  // from cleaner-offset-checkpoint, -1 = none
+  // Who owns the high watermark. true (a single node): it is the durable, fsynced
+  // offset. false (replication::Partition): set_high_watermark() sets it; it starts
+  // at `high_watermark` (from replication-offset-checkpoint; -1 = the log start),
+  // clamped to [log start, log end].
+  bool hw_follows_flush = true;
+  int64_t high_watermark = -1;
 };
 
 // The cleaner's view of a log (see LogCleaner): closed segments below the first
@@ -125,7 +136,21 @@ class Log {
 
   // `batches` = a Produce request's records; validated, then patched in place
   // (offsets, epoch, LogAppendTime) and written with one write call.
+  // A leader epoch >= 0 above the cache's latest is recorded there at the first batch's offset.
   AppendResult append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t now_ms);
+
+  // Replication (log_follower_append.cpp): batches copied from the leader, offsets and
+  // epochs already assigned and kept byte for byte. Each batch is checked for size,
+  // magic 2 and CRC (not max.message.bytes: the leader accepted it); control batches
+  // are allowed; a trailing partial batch (a fetch ending mid-batch) is ignored.
+  // The first base offset must be the log end offset and the batches contiguous,
+  // else kOffsetOutOfRange (first batch) / kCorruptMessage (later ones) and nothing is
+  // written. On a compacted topic (cleanup_compact) gaps are allowed as in Kafka,
+  // since the leader's cleaner removes whole batches; offsets must still increase.
+  // New epochs go into the epoch cache; producer state records every producer batch
+  // (with its offsets, so a later leader recognises a retry) without checks.
+  // base_offset/last_offset/record_count describe what was appended (-1/-1/0 for nothing).
+  AppendResult append_as_follower(std::span<const uint8_t> batches, int64_t now_ms);
 
   // Whole batches from the one containing `offset`, never a batch starting at or past
   // `max_offset` (pass the high watermark), up to max_bytes, but at least one whole batch
@@ -136,7 +161,39 @@ class Log {
 
   int64_t log_start_offset() const;
   int64_t log_end_offset() const;
-  int64_t high_watermark() const;  // == durable (fsynced) end offset on a single node
+  // Lock-free. The durable offset when the HW follows flush (a single node),
+  // otherwise the value the caller set.
+  int64_t high_watermark() const;
+  // What flush() has fsynced: the recovery point to checkpoint. Lock-free.
+  int64_t durable_offset() const;
+  bool hw_follows_flush() const { return hw_follows_flush_; }
+  // Caller-managed HW: sets it clamped to [log start, log end] and returns it. With
+  // hw_follows_flush it changes nothing and returns the durable offset.
+  int64_t set_high_watermark(int64_t offset);
+
+  // ---- replication: truncation and leader epochs (log_truncation.cpp, log_leader_epochs.cpp) ----
+  // Removes every offset >= `offset` (Kafka's truncateTo); a no-op when offset >= log end;
+  // offset <= log start truncates fully (truncate_fully_and_start_at(offset)). A batch
+  // straddling `offset` is removed whole: callers truncate on batch boundaries (the
+  // log end becomes `offset` anyway, as in Kafka, and after a restart the end of the
+  // last whole batch). Durable before it returns. kInvalidRequest for offset < 0,
+  // kKafkaStorageError on I/O failure (the log goes offline).
+  ErrorCode truncate_to(int64_t offset);
+  // Removes every segment and starts an empty log at `offset` (log start = end = HW),
+  // with an empty epoch cache and no producer state. Durable before it returns.
+  ErrorCode truncate_fully_and_start_at(int64_t offset);
+  // Followers follow the leader's log start: moves it up to min(offset, HW), never
+  // down; the epoch cache follows; segments wholly below go at the next retention
+  // pass (as with DeleteRecords). Returns the log start offset afterwards.
+  int64_t maybe_increment_log_start_offset(int64_t offset);
+  // OffsetForLeaderEpoch from the epoch cache and the log end (Kafka's endOffsetForEpoch).
+  EpochEndOffset end_offset_for_epoch(int32_t epoch) const;
+  int32_t latest_epoch() const;  // -1 when no epoch is known
+  // A new leader's epoch starts at its log end when it is elected, before anything
+  // is appended in it (Kafka's maybeAssignEpochStartOffset), so a follower's
+  // divergence is found from its first fetch. Ignored unless above the latest epoch.
+  void assign_epoch_start_offset(int32_t epoch, int64_t offset);
+  std::vector<EpochEntry> epoch_entries() const;
 
   // ListOffsets by time (log_timestamp_lookup.cpp). Both look at records, not
   // just batches, as Kafka does, and ignore records below the log start offset.
@@ -162,7 +219,7 @@ class Log {
   void update_config(const LogConfig& config);
 
   // DeleteRecords: moves the log start offset up to `offset` (<= high watermark,
-  // else kOffsetOutOfRange) and removes the segments wholly below it.
+  // else kOffsetOutOfRange); the segments wholly below it go at the next retention pass.
   ErrorCode delete_records_before(int64_t offset);
 
   int64_t size_bytes() const;  // sum of segment sizes
@@ -185,6 +242,8 @@ class Log {
   std::mutex& maintenance_mutex() { return maintenance_mu_; }
   // True once the log is deleted or closed: background work must stop.
   bool retired() const { return retired_.load(); }
+  // retired(), or a truncation waits for the maintenance mutex: a cleaning pass stops.
+  bool maintenance_aborted() const { return retired_.load() || maintenance_aborts_.load() > 0; }
   CleaningView cleaning_view(int64_t now_ms) const;
   // Swaps `cleaned` (suffix .cleaned, fsynced) in for `old` (contiguous, in map
   // order) with Kafka's crash-safe .cleaned -> .swap -> plain renames.
@@ -207,7 +266,30 @@ class Log {
   explicit Log(const LogOpenOptions& options);
   std::error_code load(const LogOpenOptions& options);
   std::error_code resolve_swap_files(std::vector<std::string>& names);
-  void load_producer_state();
+  // Both return whether snapshot files were removed (the dir needs an fsync before
+  // the log grows past them again, or a stale one could be loaded after a crash).
+  bool load_producer_state();
+  // Producer state for a log ending at `end`: snapshots above it are deleted, the
+  // newest valid one at or below it is loaded and the batches after it replayed.
+  bool rebuild_producer_state_locked(int64_t end);
+  // Loads the epoch cache at open: from the file (cut to the log end, plus epochs of
+  // the batches from `scanned_from` on, as Kafka's segment recovery does), or rebuilt
+  // from every batch header when the file is missing or malformed.
+  void load_leader_epochs_locked(int64_t scanned_from);
+  // Assigns the epochs of batches from `from` on that are above the cache's latest.
+  void assign_epochs_from_batches_locked(int64_t from);
+  // Writes the epoch cache if it changed (call without mu_ held). False on failure.
+  bool persist_epochs();
+  void set_log_start_locked(int64_t offset);  // log start + epoch cache truncate_from_start
+  void init_high_watermark_locked(int64_t checkpointed);  // at open, caller-managed mode
+  ErrorCode truncate_to_locked(int64_t offset, int64_t now_ms);
+  ErrorCode truncate_fully_locked(int64_t offset, int64_t now_ms);
+  // Renames `doomed` *.deleted (the last first, fsyncing the dir after each, so a
+  // crash leaves a prefix of the log) and queues them for unlinking.
+  std::error_code retire_segments_durably_locked(std::vector<std::shared_ptr<Segment>> doomed, int64_t now_ms);
+  // Removes the producer snapshot files above `offset` (all with -1).
+  bool remove_snapshots_above_locked(int64_t offset);
+  ErrorCode fail_locked(const char* what, std::error_code ec);  // takes the log offline
   std::error_code roll_locked(int64_t base_offset, int64_t now_ms);
   bool should_roll_locked(int64_t bytes, int64_t last_offset, int64_t now_ms) const;
   std::shared_ptr<Segment> segment_for_locked(int64_t offset) const;
@@ -227,7 +309,12 @@ class Log {
   bool dir_dirty_ = false;                                 // segment files created since last flush
   int64_t log_start_offset_ = 0;
   int64_t log_end_offset_ = 0;
-  int64_t durable_offset_ = 0;
+  // Written under mu_, read lock-free (high_watermark() is on every fetch).
+  std::atomic<int64_t> durable_offset_{0};
+  const bool hw_follows_flush_;
+  std::atomic<int64_t> high_watermark_{0};  // only when !hw_follows_flush_
+  LeaderEpochCache epochs_;                 // own mutex; persisted outside mu_
+  std::atomic<int> maintenance_aborts_{0};  // truncations waiting for maintenance_mu_
   bool failed_ = false;
   bool closed_ = false;
   std::atomic<bool> retired_{false};  // closed or deleted: background jobs stop
@@ -243,6 +330,7 @@ class Log {
   int64_t cleaner_checkpoint_ = -1;                // first dirty offset, -1 = never cleaned
   int64_t delete_horizon_due_ = -1;                // see CleaningView
 
+  // Lock order: maintenance_mu_ -> flush_mu_ -> mu_ -> the epoch cache's locks.
   std::mutex maintenance_mu_;
 
   std::mutex flush_mu_;  // serialises flush() calls; never taken while holding mu_

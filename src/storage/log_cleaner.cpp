@@ -101,7 +101,7 @@ class GroupCleaner {
       const bool last_segment = i + 1 == group.size();
       const bool ok = for_each_batch(seg, 0, buf, [&](const BatchHeader& h, std::span<const uint8_t> bytes) {
         pos += h.total_size();
-        if ((stop && stop->load()) || log_.retired()) {
+        if ((stop && stop->load()) || log_.maintenance_aborted()) {
           ec = std::make_error_code(std::errc::operation_canceled);
           return false;
         }
@@ -208,7 +208,7 @@ CleanResult LogCleaner::clean(Log& log, int64_t now_ms, bool force, const std::a
                               size_t map_budget_bytes) {
   CleanResult result;
   std::lock_guard maintenance(log.maintenance_mutex());
-  if (log.retired()) return result;
+  if (log.maintenance_aborted()) return result;
   const CleaningView view = log.cleaning_view(now_ms);
   if (cleaning_score(view, now_ms, force) < 0) return result;
 
@@ -223,7 +223,7 @@ CleanResult LogCleaner::clean(Log& log, int64_t now_ms, bool force, const std::a
     const bool ok = for_each_batch(*s.segment, s.segment->position_for(view.first_dirty), buf,
                                    [&](const BatchHeader& h, std::span<const uint8_t> bytes) {
                                      if (h.last_offset() < view.first_dirty) return true;
-                                     if (stop && stop->load()) return false;
+                                     if ((stop && stop->load()) || log.maintenance_aborted()) return false;
                                      DecodedBatch batch;
                                      if (!h.control() && decode_batch(bytes, batch, nullptr)) {
                                        for (const auto& r : batch.records)
@@ -239,7 +239,7 @@ CleanResult LogCleaner::clean(Log& log, int64_t now_ms, bool force, const std::a
     }
     if (!full) map_end = s.end;
   }
-  if (stop && stop->load()) return result;
+  if ((stop && stop->load()) || log.maintenance_aborted()) return result;
 
   // 2. Rewrite every segment up to the end of the map, in groups of up to segment.bytes.
   std::vector<std::vector<CleaningView::Seg>> groups;

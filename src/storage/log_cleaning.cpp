@@ -20,7 +20,7 @@ CleaningView Log::cleaning_view(int64_t now_ms) const {
                                 log_end_offset_);
   // Never the active segment, nothing past the high watermark, and no segment
   // holding records younger than min.compaction.lag.ms.
-  int64_t limit = std::min(segments_.rbegin()->first, durable_offset_);
+  int64_t limit = std::min(segments_.rbegin()->first, high_watermark());
   for (auto it = segments_.begin(); it != segments_.end(); ++it) {
     const auto next = std::next(it);
     if (next == segments_.end()) break;

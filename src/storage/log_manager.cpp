@@ -60,7 +60,7 @@ bool known_log_dir_file(const std::string& name) {
   static const std::set<std::string> known = {
       kRecoveryPointCheckpointFile, kLogStartOffsetCheckpointFile, kCleanerOffsetCheckpointFile,
       kCleanShutdownFile, kProducerIdBlockFile, "runnel-topic-configs", "meta.properties",
-      "replication-offset-checkpoint", "bootstrap.checkpoint"};
+      kReplicationOffsetCheckpointFile, "bootstrap.checkpoint", "runnel-metadata"};
   return known.count(name) > 0 || name.ends_with(".tmp");
 }
 }  // namespace
@@ -74,6 +74,7 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
       read_checkpoint(env_, dir + "/" + kRecoveryPointCheckpointFile, &recovery_state);
   const CheckpointEntries start_offsets = read_checkpoint(env_, dir + "/" + kLogStartOffsetCheckpointFile);
   const CheckpointEntries cleaner_offsets = read_checkpoint(env_, dir + "/" + kCleanerOffsetCheckpointFile);
+  const CheckpointEntries high_watermarks = read_checkpoint(env_, dir + "/" + kReplicationOffsetCheckpointFile);
   std::vector<std::string> names;
   if (auto ec = env_.list_dir(dir, names)) return ec;
   const bool has_partitions = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
@@ -128,15 +129,13 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
       if (auto ec = write_file_atomically(env_, meta_path, format_partition_metadata(id))) return ec;
     }
 
-    LogOpenOptions options;
-    options.dir = path;
-    options.config = config;
-    options.env = &env_;
+    LogOpenOptions options = open_options(path, config);
     options.clean_shutdown = clean;
     auto key = std::make_pair(topic, partition);
     if (auto it = recovery_points.find(key); it != recovery_points.end()) options.recovery_point = it->second;
     if (auto it = start_offsets.find(key); it != start_offsets.end()) options.log_start_offset = it->second;
     if (auto it = cleaner_offsets.find(key); it != cleaner_offsets.end()) options.cleaner_checkpoint = it->second;
+    if (auto it = high_watermarks.find(key); it != high_watermarks.end()) options.high_watermark = it->second;
     std::error_code ec;
     auto log = Log::open(options, ec);
     if (!log) return ec;
@@ -146,10 +145,7 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
       spdlog::error("partition {}-{} found in two log dirs; using the first", topic, partition);
       continue;
     }
-    partitions_[key] = PartitionEntry{dir, std::move(log)};
-    auto& info = topics_[topic];
-    if (info.partitions == 0) info.id = id;
-    info.partitions = std::max(info.partitions, partition + 1);
+    register_partition_locked(topic, partition, PartitionEntry{dir, std::move(log), id});
   }
   if (marker_present) {
     // From here on the dir is in use: a crash must lead to recovery.
@@ -159,158 +155,26 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
   return {};
 }
 
-ErrorCode LogManager::create_topic(const std::string& name, int32_t partitions, const Uuid& id) {
-  return create_topic(name, partitions, id, default_config_);
-}
-
-ErrorCode LogManager::create_topic(const std::string& name, int32_t partitions, const Uuid& id,
-                                   const LogConfig& config) {
-  if (auto reason = topic_name_error(name)) {
-    spdlog::info("create topic '{}' rejected: {}", name, *reason);
-    return ErrorCode::kInvalidTopicException;
-  }
-  if (partitions < 1) return ErrorCode::kInvalidPartitions;
-  std::vector<std::string> targets;
-  {
-    std::lock_guard lock(mu_);
-    if (dirs_.empty() || shut_down_) return ErrorCode::kKafkaStorageError;
-    if (topics_.count(name) || creating_.count(name)) return ErrorCode::kTopicAlreadyExists;
-    for (const auto& [other, info] : topics_)
-      if (topic_names_collide(name, other)) return ErrorCode::kInvalidTopicException;
-    for (const auto& [other, n] : creating_)
-      if (topic_names_collide(name, other)) return ErrorCode::kInvalidTopicException;
-    creating_[name] = partitions;
-    targets = pick_dirs_locked(partitions);
-  }
-  const Uuid topic_id = id.is_zero() ? Uuid::random() : id;
-  // Directory creation and fsyncs happen without the manager lock held.
-  std::vector<std::shared_ptr<Log>> logs;
-  const ErrorCode result = create_partition_logs(name, topic_id, 0, targets, config, logs);
-
+void LogManager::set_hw_follows_flush(bool follows) {
   std::lock_guard lock(mu_);
-  creating_.erase(name);
-  if (result != ErrorCode::kNone) return result;
-  for (int32_t p = 0; p < partitions; ++p)
-    partitions_[{name, p}] = PartitionEntry{targets[static_cast<size_t>(p)], logs[static_cast<size_t>(p)]};
-  topics_[name] = TopicInfo{topic_id, partitions};
-  spdlog::info("created topic {} ({} partitions, id {})", name, partitions, topic_id.to_base64());
-  return ErrorCode::kNone;
+  hw_follows_flush_ = follows;
 }
 
-std::vector<std::string> LogManager::pick_dirs_locked(int32_t count) const {
-  std::map<std::string, size_t> counts;
-  for (const auto& d : dirs_) counts[d] = 0;
-  for (const auto& [key, entry] : partitions_) ++counts[entry.log_dir];
-  std::vector<std::string> targets;
-  for (int32_t p = 0; p < count; ++p) {
-    std::string best = dirs_.front();
-    for (const auto& d : dirs_)
-      if (counts[d] < counts[best]) best = d;
-    ++counts[best];
-    targets.push_back(best);
-  }
-  return targets;
-}
-
-ErrorCode LogManager::create_partition_logs(const std::string& name, const Uuid& id, int32_t first,
-                                            const std::vector<std::string>& targets, const LogConfig& config,
-                                            std::vector<std::shared_ptr<Log>>& logs) {
-  std::set<std::string> parents;
-  ErrorCode result = ErrorCode::kNone;
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const std::string path = targets[i] + "/" + name + "-" + std::to_string(first + static_cast<int32_t>(i));
-    std::error_code ec = env_.create_dir(path);
-    if (!ec) ec = write_file_atomically(env_, path + "/" + kPartitionMetadataFile, format_partition_metadata(id));
-    std::shared_ptr<Log> log;
-    if (!ec) {
-      LogOpenOptions options;
-      options.dir = path;
-      options.config = config;
-      options.env = &env_;
-      log = Log::open(options, ec);
-    }
-    if (ec || !log) {
-      spdlog::error("topic {}: creating partition dir {} failed: {}", name, path, ec.message());
-      result = ErrorCode::kKafkaStorageError;
-      break;
-    }
-    logs.push_back(std::move(log));
-    parents.insert(targets[i]);
-  }
-  for (const auto& parent : parents) {
-    if (auto ec = env_.sync_dir(parent)) {
-      spdlog::error("topic {}: fsync of {} failed: {}", name, parent, ec.message());
-      result = ErrorCode::kKafkaStorageError;
-    }
-  }
-  return result;
-}
-
-ErrorCode LogManager::add_partitions(const std::string& name, int32_t total, const LogConfig& config) {
-  std::vector<std::string> targets;
-  TopicInfo info;
-  {
-    std::lock_guard lock(mu_);
-    if (shut_down_) return ErrorCode::kKafkaStorageError;
-    auto it = topics_.find(name);
-    if (it == topics_.end() || creating_.count(name)) return ErrorCode::kUnknownTopicOrPartition;
-    info = it->second;
-    if (total <= info.partitions) return ErrorCode::kInvalidPartitions;
-    creating_[name] = total;
-    targets = pick_dirs_locked(total - info.partitions);
-  }
-  std::vector<std::shared_ptr<Log>> logs;
-  const ErrorCode result = create_partition_logs(name, info.id, info.partitions, targets, config, logs);
+LogOpenOptions LogManager::open_options(const std::string& path, const LogConfig& config) const {
+  LogOpenOptions options;
+  options.dir = path;
+  options.config = config;
+  options.env = &env_;
   std::lock_guard lock(mu_);
-  creating_.erase(name);
-  if (result != ErrorCode::kNone) return result;
-  for (size_t i = 0; i < logs.size(); ++i) {
-    partitions_[{name, info.partitions + static_cast<int32_t>(i)}] = PartitionEntry{targets[i], logs[i]};
-  }
-  topics_[name].partitions = total;
-  return ErrorCode::kNone;
+  options.hw_follows_flush = hw_follows_flush_;
+  return options;
 }
 
-ErrorCode LogManager::delete_topic(const std::string& name) {
-  std::vector<std::pair<int32_t, PartitionEntry>> doomed;
-  Uuid id;
-  {
-    std::lock_guard lock(mu_);
-    auto it = topics_.find(name);
-    if (it == topics_.end() || creating_.count(name)) return ErrorCode::kUnknownTopicOrPartition;
-    id = it->second.id;
-    for (int32_t p = 0; p < it->second.partitions; ++p) {
-      auto entry = partitions_.find({name, p});
-      if (entry == partitions_.end()) continue;
-      doomed.emplace_back(p, entry->second);
-      partitions_.erase(entry);
-    }
-    topics_.erase(it);
-  }
-  // Rename first (durably), so a crash part-way never brings the topic back.
-  std::set<std::string> parents;
-  std::vector<std::string> renamed;
-  for (auto& [partition, entry] : doomed) {
-    entry.log->mark_deleted();
-    const std::string from = entry.log_dir + "/" + name + "-" + std::to_string(partition);
-    const std::string to = from + "." + id.to_base64() + "-delete";
-    if (auto ec = env_.rename(from, to)) {
-      spdlog::error("delete topic {}: renaming {} failed: {}", name, from, ec.message());
-      continue;
-    }
-    renamed.push_back(to);
-    parents.insert(entry.log_dir);
-  }
-  for (const auto& parent : parents) {
-    if (auto ec = env_.sync_dir(parent)) spdlog::warn("delete topic {}: fsync of {} failed: {}", name, parent, ec.message());
-  }
-  {
-    // The files go on the background thread (remove_deleted_dirs), not on the caller's.
-    std::lock_guard lock(mu_);
-    deleted_dirs_.insert(deleted_dirs_.end(), renamed.begin(), renamed.end());
-  }
-  spdlog::info("deleted topic {} ({} partitions)", name, doomed.size());
-  return ErrorCode::kNone;
+std::vector<HostedPartition> LogManager::partitions() const {
+  std::lock_guard lock(mu_);
+  std::vector<HostedPartition> out;
+  for (const auto& [key, entry] : partitions_) out.push_back({key.first, key.second, entry.topic_id, entry.log_dir});
+  return out;
 }
 
 std::vector<std::string> LogManager::log_dirs() const {
@@ -365,15 +229,16 @@ std::optional<std::string> LogManager::topic_by_id(const Uuid& id) const {
 
 std::error_code LogManager::write_checkpoints() {
   std::lock_guard checkpoint_lock(checkpoint_mu_);
-  std::map<std::string, CheckpointEntries> recovery, starts, cleaner;
+  std::map<std::string, CheckpointEntries> recovery, starts, cleaner, high_watermarks;
   std::vector<std::string> dirs;
   {
     std::lock_guard lock(mu_);
     dirs = dirs_;
     for (const auto& [key, entry] : partitions_) {
-      recovery[entry.log_dir][key] = entry.log->high_watermark();  // everything below it is fsynced
+      recovery[entry.log_dir][key] = entry.log->durable_offset();  // everything below it is fsynced
       starts[entry.log_dir][key] = entry.log->log_start_offset();
       if (const int64_t c = entry.log->cleaner_checkpoint(); c >= 0) cleaner[entry.log_dir][key] = c;
+      high_watermarks[entry.log_dir][key] = entry.log->high_watermark();
     }
   }
   std::error_code first;
@@ -381,6 +246,9 @@ std::error_code LogManager::write_checkpoints() {
     auto ec = write_file_atomically(env_, dir + "/" + kRecoveryPointCheckpointFile, format_offset_checkpoint(recovery[dir]));
     if (!ec) ec = write_file_atomically(env_, dir + "/" + kLogStartOffsetCheckpointFile, format_offset_checkpoint(starts[dir]));
     if (!ec) ec = write_file_atomically(env_, dir + "/" + kCleanerOffsetCheckpointFile, format_offset_checkpoint(cleaner[dir]));
+    if (!ec)
+      ec = write_file_atomically(env_, dir + "/" + kReplicationOffsetCheckpointFile,
+                                 format_offset_checkpoint(high_watermarks[dir]));
     if (ec) {
       spdlog::error("log dir {}: writing checkpoints failed: {}", dir, ec.message());
       if (!first) first = ec;

@@ -1,11 +1,14 @@
 #pragma once
 // Owns every partition log under one or more log.dirs: discovery and recovery at
-// open, topic creation, checkpoints and the clean-shutdown marker.
+// open, creation and removal of partition logs (one at a time for replication, a
+// topic at a time for the single-node admin API), checkpoints and the
+// clean-shutdown marker. A broker may host any subset of a topic's partitions.
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -22,12 +25,23 @@ namespace runnel::storage {
 inline constexpr const char* kRecoveryPointCheckpointFile = "recovery-point-offset-checkpoint";
 inline constexpr const char* kLogStartOffsetCheckpointFile = "log-start-offset-checkpoint";
 inline constexpr const char* kCleanerOffsetCheckpointFile = "cleaner-offset-checkpoint";
+inline constexpr const char* kReplicationOffsetCheckpointFile = "replication-offset-checkpoint";
 inline constexpr const char* kCleanShutdownFile = ".kafka_cleanshutdown";
 inline constexpr const char* kPartitionMetadataFile = "partition.metadata";
 
 struct TopicInfo {
   Uuid id;
+  // The highest hosted partition + 1. With sparse hosting (e.g. partitions 1 and 4
+  // only) some below it are absent here: partitions() lists the hosted ones.
   int32_t partitions = 0;
+};
+
+struct HostedPartition {
+  std::string topic;
+  int32_t partition = 0;
+  Uuid topic_id;
+  std::string log_dir;
+  bool operator==(const HostedPartition&) const = default;
 };
 
 class LogManager {
@@ -39,6 +53,28 @@ class LogManager {
 
   // Scans dirs (created if missing), opens and recovers every <topic>-<partition> dir.
   std::error_code open(const std::vector<std::string>& dirs, const LogConfig& default_config);
+  // LogOpenOptions::hw_follows_flush for every log opened or created afterwards (so
+  // call it before open()). Default true: the HW is the durable offset (a single
+  // node); false: replication::Partition owns it, starting from the
+  // replication-offset-checkpoint.
+  void set_hw_follows_flush(bool follows);
+
+  // ---- one partition at a time (replication) ----
+  // Creates <topic>-<partition> with its partition.metadata in the least-loaded log
+  // dir, fsyncs, opens the log. An existing log with the same topic id is returned
+  // as is. Errors: kInvalidTopicException (bad or colliding name), kInvalidPartitions
+  // (< 0), kUnknownTopicId (zero id), kInconsistentTopicId (the partition or the
+  // topic's other partitions exist under another id), kOperationNotAttempted (the
+  // same partition or topic is being created concurrently), kKafkaStorageError (I/O).
+  std::pair<ErrorCode, std::shared_ptr<Log>> create_log(const std::string& topic, int32_t partition,
+                                                        const Uuid& topic_id, const LogConfig& config);
+  // The log stops taking appends (readers holding it keep working), its dir is
+  // renamed `<topic>-<partition>.<topic id>-delete` and the parent fsynced; the
+  // files go on the background thread (remove_deleted_dirs). kUnknownTopicOrPartition
+  // when not hosted here.
+  ErrorCode remove_log(const std::string& topic, int32_t partition);
+  // Every hosted partition, ordered by (topic, partition).
+  std::vector<HostedPartition> partitions() const;
 
   // kInvalidTopicException (bad or colliding name), kInvalidPartitions (< 1),
   // kTopicAlreadyExists, kKafkaStorageError (I/O).
@@ -65,8 +101,9 @@ class LogManager {
   std::map<std::string, TopicInfo> topics() const;
   std::optional<std::string> topic_by_id(const Uuid& id) const;
 
-  // Writes recovery-point, log-start-offset and cleaner-offset checkpoints
-  // (atomically) in every dir. Serialised: the background thread and handlers call it.
+  // Writes recovery-point (each log's durable offset), log-start-offset,
+  // cleaner-offset and replication-offset (each log's high watermark) checkpoints,
+  // atomically, in every dir. Serialised: the background thread and handlers call it.
   std::error_code write_checkpoints();
   // Closes every log, writes checkpoints and the clean-shutdown marker. Idempotent.
   std::error_code shutdown();
@@ -75,14 +112,28 @@ class LogManager {
   struct PartitionEntry {
     std::string log_dir;  // which log.dir holds it
     std::shared_ptr<Log> log;
+    Uuid topic_id;
   };
   std::error_code open_dir(const std::string& dir, const LogConfig& config);
+  LogOpenOptions open_options(const std::string& path, const LogConfig& config) const;
   // Least-loaded log dir for each of `count` new partitions.
   std::vector<std::string> pick_dirs_locked(int32_t count) const;
-  // Creates partition dirs first..first+targets.size()-1 and opens their logs.
+  // Why `name` cannot be created now (a colliding or reserved name), kNone if it can.
+  ErrorCode check_new_topic_name_locked(const std::string& name) const;
+  // Creates (or adopts, with the same id) one partition dir with its partition.metadata
+  // and opens its log. The parent dir is not fsynced: callers do it once for many.
+  ErrorCode open_new_partition(const std::string& log_dir, const std::string& topic, int32_t partition,
+                               const Uuid& id, const LogConfig& config, std::shared_ptr<Log>& out);
+  // Creates partition dirs first..first+targets.size()-1, opens their logs, fsyncs the parents.
   ErrorCode create_partition_logs(const std::string& name, const Uuid& id, int32_t first,
                                   const std::vector<std::string>& targets, const LogConfig& config,
                                   std::vector<std::shared_ptr<Log>>& logs);
+  void register_partition_locked(const std::string& topic, int32_t partition, PartitionEntry entry);
+  void unregister_partition_locked(const std::string& topic, int32_t partition);
+  // Marks the log deleted and renames its dir to a `-delete` name; returns that name,
+  // "" on failure. The parent dir is not fsynced.
+  std::string retire_partition_dir(const std::string& topic, int32_t partition, const PartitionEntry& entry);
+  void fsync_parents(const std::set<std::string>& parents, const std::string& what);
 
   Env& env_;
   LogConfig default_config_;
@@ -91,6 +142,8 @@ class LogManager {
   std::map<std::pair<std::string, int32_t>, PartitionEntry> partitions_;
   std::map<std::string, TopicInfo> topics_;
   std::map<std::string, int32_t> creating_;  // names reserved while create_topic does I/O unlocked
+  std::set<std::pair<std::string, int32_t>> creating_partitions_;  // reserved by create_log
+  bool hw_follows_flush_ = true;
   bool shut_down_ = false;
   std::vector<std::string> deleted_dirs_;  // `-delete` dirs still on disk, guarded by mu_
   std::mutex checkpoint_mu_;               // one checkpoint writer at a time (shared .tmp names)

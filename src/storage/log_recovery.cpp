@@ -73,7 +73,7 @@ std::error_code Log::resolve_swap_files(std::vector<std::string>& names) {
     if (auto ec = Segment::open(env_, dir_, base, config_, swap, ".swap")) return ec;
     int64_t truncated = 0;
     std::string reason;
-    if (auto ec = swap->recover(base, truncated, reason)) return ec;
+    if (auto ec = swap->recover(base, INT64_MAX, truncated, reason)) return ec;
     if (swap->empty() || !reason.empty()) {
       spdlog::warn("log {}: discarding invalid cleaned segment {} ({})", dir_, base, reason.empty() ? "empty" : reason);
       (void)swap->remove_files();
@@ -97,31 +97,35 @@ std::error_code Log::resolve_swap_files(std::vector<std::string>& names) {
   return env_.list_dir(dir_, names);
 }
 
-void Log::load_producer_state() {
+bool Log::load_producer_state() {
   std::vector<std::string> names;
-  if (env_.list_dir(dir_, names)) return;
-  std::vector<int64_t> offsets;
+  if (env_.list_dir(dir_, names)) return false;
+  snapshots_.clear();
   for (const auto& name : names)
-    if (auto offset = parse_snapshot_file_name(name)) offsets.push_back(*offset);
-  std::sort(offsets.rbegin(), offsets.rend());
+    if (auto offset = parse_snapshot_file_name(name)) snapshots_.insert(*offset);
+  return rebuild_producer_state_locked(log_end_offset_);
+}
+
+bool Log::rebuild_producer_state_locked(int64_t end) {
+  // Snapshots past the end describe data that recovery or a truncation cut off.
+  bool removed = remove_snapshots_above_locked(end);
+  producers_.clear();
   int64_t start = segments_.begin()->first;
   bool loaded = false;
-  for (int64_t offset : offsets) {
+  const std::vector<int64_t> newest_first(snapshots_.rbegin(), snapshots_.rend());
+  for (int64_t offset : newest_first) {
     const std::string path = dir_ + "/" + snapshot_file_name(offset);
     std::string bytes;
-    // Snapshots past the log end describe data that recovery cut off.
-    if (!loaded && offset <= log_end_offset_ && !read_whole_file(env_, path, bytes) && producers_.parse(bytes)) {
+    if (!read_whole_file(env_, path, bytes) && producers_.parse(bytes)) {
       start = std::max(start, offset);
       loaded = true;
-      snapshots_.insert(offset);
-      continue;
+      break;
     }
-    if (loaded && offset < start) {
-      snapshots_.insert(offset);
-      continue;
-    }
-    spdlog::warn("log {}: removing producer snapshot {} (invalid or past the log end)", dir_, path);
+    spdlog::warn("log {}: removing invalid producer snapshot {}", dir_, path);
     (void)env_.remove(path);
+    std::erase(unsynced_snapshots_, path);
+    snapshots_.erase(offset);
+    removed = true;
   }
   // Replay the batch headers after the snapshot (the whole log without one).
   size_t batches = 0;
@@ -133,6 +137,7 @@ void Log::load_producer_state() {
     while (pos + static_cast<int64_t>(kBatchHeaderSize) <= seg->size()) {
       BatchHeader h;
       if (seg->read_header(pos, h)) break;
+      if (h.base_offset >= end) break;
       if (h.last_offset() >= start) {
         producers_.replay(h);
         ++batches;
@@ -143,6 +148,19 @@ void Log::load_producer_state() {
   if (batches > 0 || producers_.size() > 0)
     spdlog::info("log {}: producer state of {} producers (snapshot {}, {} batches replayed)", dir_, producers_.size(),
                  loaded ? std::to_string(start) : "none", batches);
+  return removed;
+}
+
+bool Log::remove_snapshots_above_locked(int64_t offset) {
+  bool removed = false;
+  for (auto it = snapshots_.upper_bound(offset); it != snapshots_.end(); it = snapshots_.erase(it)) {
+    const std::string path = dir_ + "/" + snapshot_file_name(*it);
+    spdlog::info("log {}: removing producer snapshot {} (past the log end {})", dir_, path, offset);
+    (void)env_.remove(path);
+    std::erase(unsynced_snapshots_, path);
+    removed = true;
+  }
+  return removed;
 }
 
 std::error_code Log::load(const LogOpenOptions& options) {
@@ -180,6 +198,8 @@ std::error_code Log::load(const LogOpenOptions& options) {
     segments_[base] = seg;
     log_start_offset_ = log_end_offset_ = durable_offset_ = base;
     load_producer_state();  // drops stale snapshots
+    load_leader_epochs_locked(base);
+    init_high_watermark_locked(options.high_watermark);
     return env_.sync_dir(dir_);
   }
 
@@ -203,9 +223,13 @@ std::error_code Log::load(const LogOpenOptions& options) {
 
   bool dir_changed = false;
   int64_t prev_end = segs.front()->base_offset();
+  int64_t scanned_from = INT64_MAX;  // base of the first segment scanned batch by batch
   size_t kept = segs.size();
   for (size_t i = 0; i < segs.size(); ++i) {
     auto& seg = segs[i];
+    // Segments never overlap: batches at or past the next segment's base are what a
+    // truncation cut off (Segment::cut_at) before a crash or restart.
+    const int64_t bound = i + 1 < segs.size() ? segs[i + 1]->base_offset() : INT64_MAX;
     bool scan = i >= first_to_scan;
     if (!scan) {
       bool ok = false;
@@ -213,14 +237,20 @@ std::error_code Log::load(const LogOpenOptions& options) {
       if (!ok) {
         spdlog::warn("log {}: indexes of segment {} are missing or inconsistent, rebuilding", dir_, seg->base_offset());
         scan = true;
+      } else if (seg->next_offset() > bound) {
+        scan = true;
       }
     }
     if (scan) {
       int64_t truncated = 0;
       std::string reason;
-      if (auto ec = seg->recover(prev_end, truncated, reason)) return ec;
+      scanned_from = std::min(scanned_from, seg->base_offset());
+      if (auto ec = seg->recover(prev_end, bound, truncated, reason)) return ec;
       if (auto ec = seg->sync_log()) return ec;  // what survives recovery is durable
       if (auto ec = seg->sync_indexes()) return ec;
+      if (reason.empty() && truncated > 0)
+        spdlog::info("log {}: cut {} bytes of segment {} at the next segment's base offset {} (a truncation)", dir_,
+                     truncated, seg->base_offset(), bound);
       if (!reason.empty()) {
         kept = i + 1;
         spdlog::warn(
@@ -251,7 +281,9 @@ std::error_code Log::load(const LogOpenOptions& options) {
   log_end_offset_ = segs.back()->next_offset();
   log_start_offset_ = std::clamp(options.log_start_offset, segs.front()->base_offset(), log_end_offset_);
   durable_offset_ = log_end_offset_;
-  load_producer_state();
+  if (load_producer_state()) dir_changed = true;
+  load_leader_epochs_locked(std::min(scanned_from, log_end_offset_));
+  init_high_watermark_locked(options.high_watermark);
   if (dir_changed) return env_.sync_dir(dir_);
   return {};
 }

@@ -29,7 +29,7 @@ size_t Log::apply_retention(int64_t now_ms) {
       const bool last = next == segments_.end();
       const int64_t upper = last ? log_end_offset_ : next->first;
       // Never past the high watermark: the log start must not pass it.
-      if (durable_offset_ < upper || (last && seg->empty())) break;
+      if (high_watermark() < upper || (last && seg->empty())) break;
       const bool below_start = !last && next->first <= log_start_offset_;
       // Time: the segment's largest timestamp (from its time index), as Kafka.
       int64_t expired_before = 0;
@@ -57,9 +57,10 @@ size_t Log::apply_retention(int64_t now_ms) {
       segments_.erase(seg->base_offset());
       std::erase(unsynced_rolled_, seg);
     }
-    log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
+    set_log_start_locked(std::max(log_start_offset_, segments_.begin()->first));
     new_start = log_start_offset_;
   }
+  persist_epochs();
   spdlog::info("log {}: retention removed {} segment(s), log start offset now {}", dir_, doomed.size(), new_start);
   const size_t count = doomed.size();
   retire_segments(std::move(doomed), now_ms);

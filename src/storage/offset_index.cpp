@@ -62,11 +62,33 @@ std::error_code MappedIndexFile::resize(File& file, size_t bytes) {
   bytes -= bytes % entry_size_;
   bytes = std::max(bytes, entries_ * entry_size_);
   map_.reset();  // unmap before changing the file length
-  if (auto ec = file.truncate(static_cast<int64_t>(bytes))) return ec;
-  if (auto ec = file.map(bytes, map_)) return ec;
+  if (auto ec = file.truncate(static_cast<int64_t>(bytes))) {
+    remap_or_forget(file);  // the file kept its length: keep serving lookups
+    return ec;
+  }
+  if (auto ec = file.map(bytes, map_)) {
+    remap_or_forget(file);
+    return ec;
+  }
   capacity_ = bytes;
   allocated_ = std::min(allocated_, bytes);
   return {};
+}
+
+void MappedIndexFile::remap_or_forget(File& file) {
+  // A failed resize must never leave lookups a dangling mapping: map what the file
+  // has again, or, failing that, forget the entries (a sparse index may be empty).
+  int64_t size = 0;
+  if (!file.size(size) && size >= static_cast<int64_t>(entries_ * entry_size_) &&
+      !file.map(static_cast<size_t>(size), map_)) {
+    capacity_ = static_cast<size_t>(size) - static_cast<size_t>(size) % entry_size_;
+    allocated_ = std::min(allocated_, capacity_);
+    return;
+  }
+  entries_ = 0;
+  capacity_ = 0;
+  allocated_ = 0;
+  if (file.map(0, map_)) map_.reset();
 }
 
 std::error_code MappedIndexFile::reset() {
@@ -80,10 +102,19 @@ std::error_code MappedIndexFile::reset(File& file) {
   const size_t capacity = capacity_;
   entries_ = 0;
   map_.reset();
-  if (auto ec = file.truncate(0)) return ec;
+  if (auto ec = file.truncate(0)) {
+    remap_or_forget(file);
+    return ec;
+  }
   capacity_ = 0;
   allocated_ = 0;
   return resize(file, capacity);
+}
+
+void MappedIndexFile::truncate_entries(size_t n) {
+  if (n >= entries_) return;
+  std::fill(map_->data() + n * entry_size_, map_->data() + entries_ * entry_size_, uint8_t{0});
+  entries_ = n;
 }
 
 std::error_code MappedIndexFile::sync() {
@@ -158,6 +189,16 @@ OffsetPosition OffsetIndex::lookup(int64_t target) const {
   return at(lo - 1);
 }
 
+void OffsetIndex::truncate_to_position(int64_t position) {
+  // Positions increase: keep the prefix below `position`.
+  size_t lo = 0, hi = entries_;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (at(mid).position < position) lo = mid + 1; else hi = mid;
+  }
+  truncate_entries(lo);
+}
+
 OffsetPosition OffsetIndex::last() const { return entries_ == 0 ? OffsetPosition{base_offset_, 0} : at(entries_ - 1); }
 
 // ---- TimeIndex ----
@@ -196,6 +237,16 @@ TimestampOffset TimeIndex::lookup_before(int64_t target) const {
   }
   if (lo == 0) return {-1, base_offset_};
   return at(lo - 1);
+}
+
+void TimeIndex::truncate_to_offset(int64_t offset) {
+  // Offsets never decrease: keep the prefix below `offset`.
+  size_t lo = 0, hi = entries_;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (at(mid).offset < offset) lo = mid + 1; else hi = mid;
+  }
+  truncate_entries(lo);
 }
 
 TimestampOffset TimeIndex::last() const { return entries_ == 0 ? TimestampOffset{-1, base_offset_} : at(entries_ - 1); }

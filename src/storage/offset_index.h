@@ -29,6 +29,9 @@ class MappedIndexFile {
   std::error_code trim() { return resize(entries_ * entry_size_); }
   std::error_code preallocate() { return resize(max_bytes_); }
   std::error_code reset();                          // drop all entries, keep preallocation
+  // Keeps the first n entries; the rest are zeroed in the mapping, so the file reads
+  // back as the shorter index even before a trim.
+  void truncate_entries(size_t n);
   std::error_code sync();
   std::error_code remove(Env& env);                 // unmaps, closes and deletes the file
   // Renames the file; the mapping and descriptor stay valid.
@@ -59,6 +62,7 @@ class MappedIndexFile {
   std::error_code open_file(std::unique_ptr<File>& file) const;
   std::error_code resize(File& file, size_t bytes);
   std::error_code reset(File& file);
+  void remap_or_forget(File& file);
   Env* env_ = nullptr;
   std::string path_;
   std::unique_ptr<MappedRegion> map_;
@@ -83,6 +87,8 @@ class OffsetIndex final : public MappedIndexFile {
   // Largest entry with offset <= target, or {base_offset, 0}.
   OffsetPosition lookup(int64_t target) const;
   OffsetPosition last() const;  // {base_offset, 0} when empty
+  // Drops the entries of batches at or after byte `position` (a truncated segment).
+  void truncate_to_position(int64_t position);
   // Only offsets representable as relative i32 may be appended.
   bool can_hold(int64_t offset) const { return offset - base_offset_ <= INT32_MAX; }
 
@@ -105,6 +111,8 @@ class TimeIndex final : public MappedIndexFile {
   // Largest entry with timestamp < target, or {-1, base_offset}.
   TimestampOffset lookup_before(int64_t target) const;
   TimestampOffset last() const;  // {-1, base_offset} when empty
+  // Drops the entries pointing at offsets >= offset (a truncated segment).
+  void truncate_to_offset(int64_t offset);
 
  private:
   TimestampOffset at(size_t i) const;

@@ -79,6 +79,15 @@ ProducerStateManager::CheckResult ProducerStateManager::check(std::span<const Pr
         result.error = ErrorCode::kOutOfOrderSequenceNumber;
         return result;
       }
+      // A producer this log knows nothing of, starting past sequence 0: its
+      // earlier batches may be on their way, or were written only by a leader
+      // that lost them. Accepting it would let the client infer that those
+      // earlier batches were written (librdkafka's idempotence does). The
+      // client retries, or bumps its epoch when nothing earlier is in flight (KIP-360).
+      if (b.first_seq != 0 && entry.epoch == -1) {
+        result.error = ErrorCode::kUnknownProducerId;
+        return result;
+      }
     } else {
       int32_t last_seq = -1;
       if (!entry.batches.empty()) {

@@ -116,7 +116,8 @@ std::error_code Segment::read_bytes(int64_t pos, std::span<uint8_t> out) const {
   return {};
 }
 
-std::error_code Segment::recover(int64_t min_base_offset, int64_t& truncated_bytes, std::string& reason) {
+std::error_code Segment::recover(int64_t min_base_offset, int64_t end_bound, int64_t& truncated_bytes,
+                                 std::string& reason) {
   truncated_bytes = 0;
   reason.clear();
   if (auto ec = offset_index_.preallocate()) return ec;
@@ -142,6 +143,12 @@ std::error_code Segment::recover(int64_t min_base_offset, int64_t& truncated_byt
     BatchHeader h;
     if (auto ec = read_header(pos, h)) return ec;
     if (h.batch_length < static_cast<int32_t>(L::kHeaderSize - L::kLogOverhead)) { reason = "invalid batch length"; break; }
+    // At or past the next segment's base: what a truncation left, whole or not. Cut
+    // before the torn-write checks, so that it never counts as corruption (which
+    // would drop the later segments).
+    if (end_bound != INT64_MAX && h.base_offset >= expected && h.last_offset_delta >= 0 &&
+        h.base_offset >= end_bound - h.last_offset_delta)
+      break;
     if (pos + h.total_size() > file_size) { reason = "batch extends past end of file (torn write)"; break; }
     if (h.magic != kCurrentMagic) { reason = "invalid magic " + std::to_string(h.magic); break; }
     if (h.last_offset_delta < 0 || h.base_offset < expected || h.last_offset() - base_offset_ > INT32_MAX) {
@@ -165,9 +172,47 @@ std::error_code Segment::recover(int64_t min_base_offset, int64_t& truncated_byt
     pos += h.total_size();
   }
   size_ = pos;
+  stale_tail_ = false;
   if (pos < file_size) {
     truncated_bytes = file_size - pos;
     if (auto ec = file_->truncate(pos)) return ec;
+  }
+  return {};
+}
+
+std::error_code Segment::cut_at(int64_t offset, bool& removed) {
+  removed = false;
+  // From the last indexed batch wholly below `offset` to the first batch reaching it.
+  int64_t pos = offset > base_offset_ ? offset_index_.lookup(offset - 1).position : 0;
+  int64_t end = base_offset_;
+  BatchHeader h;
+  while (pos + static_cast<int64_t>(L::kHeaderSize) <= size_) {
+    if (auto ec = read_header(pos, h)) return ec;
+    if (h.last_offset() >= offset) break;
+    end = h.last_offset() + 1;
+    pos += h.total_size();
+  }
+  if (pos >= size_) return {};
+  removed = true;
+  offset_index_.truncate_to_position(pos);
+  time_index_.truncate_to_offset(h.base_offset);
+  size_ = pos;
+  next_offset_ = end;
+  stale_tail_ = true;
+  bytes_since_last_index_entry_ = 0;
+  if (size_ == 0) rolling_base_ms_ = -1;
+  // The max timestamp (Kafka's loadLargestTimestamp): the time index's last entry,
+  // then the batches from the one it points into.
+  const TimestampOffset last = time_index_.last();
+  max_timestamp_ = last.timestamp;
+  offset_of_max_timestamp_ = last.offset;
+  for (int64_t at = offset_index_.lookup(last.offset).position; at + static_cast<int64_t>(L::kHeaderSize) <= size_;) {
+    if (auto ec = read_header(at, h)) return ec;
+    if (h.max_timestamp > max_timestamp_) {
+      max_timestamp_ = h.max_timestamp;
+      offset_of_max_timestamp_ = h.last_offset();
+    }
+    at += h.total_size();
   }
   return {};
 }

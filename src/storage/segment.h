@@ -31,11 +31,24 @@ class Segment {
                               std::shared_ptr<Segment>& out, const std::string& suffix = "");
 
   // Full scan (length, magic, CRC, increasing offsets) that rebuilds both indexes and
-  // truncates the file at the first bad batch. truncated_bytes > 0 means data was dropped.
-  std::error_code recover(int64_t min_base_offset, int64_t& truncated_bytes, std::string& reason);
+  // truncates the file at the first bad batch (reason says why). Batches reaching
+  // `end_bound` (the next segment's base offset) are cut too, with no reason: only
+  // an interrupted truncation leaves them (see cut_at). truncated_bytes > 0 means
+  // data was dropped.
+  std::error_code recover(int64_t min_base_offset, int64_t end_bound, int64_t& truncated_bytes,
+                          std::string& reason);
   // Cheap load after a clean shutdown: trusts the data, checks the indexes against the
   // file and finds the end offset from the last index entry. ok=false -> call recover().
   std::error_code load_clean(bool& ok);
+
+  // Log::truncate_to: drops every batch whose last offset >= `offset` (one straddling
+  // it goes whole) from the segment's view: size, next offset, both indexes and the
+  // max timestamp. The file keeps the bytes, so readers holding slices of them keep
+  // reading; the segment must never be appended to again (has_stale_tail()), and a
+  // later segment must exist before a crash can matter: recovery then cuts the bytes
+  // (recover's end_bound). removed = whether any batch went.
+  std::error_code cut_at(int64_t offset, bool& removed);
+  bool has_stale_tail() const { return stale_tail_; }
 
   // Appends already validated and patched batches with one write, then indexes them.
   std::error_code append(std::span<const uint8_t> data, const std::vector<BatchLocation>& batches, int64_t now_ms);
@@ -97,6 +110,7 @@ class Segment {
   int64_t bytes_since_last_index_entry_ = 0;
   int64_t rolling_base_ms_ = -1;
   bool indexes_missing_ = false;  // index files did not exist when opened
+  bool stale_tail_ = false;       // cut_at left bytes past size_ in the file
 };
 
 }  // namespace runnel::storage

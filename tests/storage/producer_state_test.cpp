@@ -87,21 +87,41 @@ TEST(ProducerState, NewEpochMustStartAtZero) {
   EXPECT_EQ(m.find(7)->batches.size(), 1u);  // the old epoch's batches are gone
 }
 
-TEST(ProducerState, UnknownProducerAcceptsAnySequence) {
-  // KIP-360: a producer whose state expired (or was never seen) is not UNKNOWN_PRODUCER_ID.
+TEST(ProducerState, AnUnknownProducerStartsAtSequenceZero) {
+  // A producer this log never saw (or forgot) that sends sequence 1234: its
+  // earlier batches are in flight or were lost with a leader that never
+  // replicated them. Accepting would let the client infer they were written;
+  // UNKNOWN_PRODUCER_ID makes it retry them first, or bump its epoch (KIP-360).
   ProducerStateManager m;
-  EXPECT_EQ(append(m, info(9, 4, 1234)), ErrorCode::kNone);
-  EXPECT_EQ(append(m, info(9, 4, 1236)), ErrorCode::kOutOfOrderSequenceNumber);
-  EXPECT_EQ(append(m, info(9, 4, 1235)), ErrorCode::kNone);
+  EXPECT_EQ(append(m, info(9, 4, 1234)), ErrorCode::kUnknownProducerId);
+  EXPECT_EQ(m.find(9), nullptr);
+  EXPECT_EQ(append(m, info(9, 4, 0)), ErrorCode::kNone);
+  EXPECT_EQ(append(m, info(9, 4, 2)), ErrorCode::kOutOfOrderSequenceNumber);
+  EXPECT_EQ(append(m, info(9, 4, 1)), ErrorCode::kNone);
+  // After an epoch bump the producer starts at 0 again.
+  EXPECT_EQ(append(m, info(9, 5, 0)), ErrorCode::kNone);
+}
+
+// Known state of a producer, as recovery rebuilds it from a batch in the log.
+void Replay(ProducerStateManager& m, int64_t producer_id, int16_t epoch, int32_t first_seq, int32_t records) {
+  BatchHeader h;
+  h.producer_id = producer_id;
+  h.producer_epoch = epoch;
+  h.base_sequence = first_seq;
+  h.last_offset_delta = records - 1;
+  h.base_offset = 100;
+  m.replay(h);
 }
 
 TEST(ProducerState, SequenceWrapsAtInt32Max) {
   ProducerStateManager m;
+  Replay(m, 7, 0, INT32_MAX - 3, 2);
   ASSERT_EQ(append(m, info(7, 0, INT32_MAX - 1, 2)), ErrorCode::kNone);
   EXPECT_EQ(m.find(7)->batches.back().last_seq, INT32_MAX);
   EXPECT_EQ(append(m, info(7, 0, 0, 3)), ErrorCode::kNone);
   // A batch that itself wraps.
   ProducerStateManager w;
+  Replay(w, 8, 0, INT32_MAX - 3, 2);
   ASSERT_EQ(append(w, info(8, 0, INT32_MAX - 1, 4)), ErrorCode::kNone);
   EXPECT_EQ(w.find(8)->batches.back().last_seq, 1);
   EXPECT_EQ(append(w, info(8, 0, 2)), ErrorCode::kNone);
@@ -123,7 +143,9 @@ TEST(ProducerState, ExpirationForgetsIdleProducers) {
   EXPECT_EQ(m.remove_expired(6000, 2000), 1u);
   EXPECT_EQ(m.find(1), nullptr);
   ASSERT_NE(m.find(2), nullptr);
-  EXPECT_EQ(append(m, info(1, 0, 77)), ErrorCode::kNone);  // back as an unknown producer
+  // Back as an unknown producer: it resets (KIP-360) and starts again at 0.
+  EXPECT_EQ(append(m, info(1, 0, 77)), ErrorCode::kUnknownProducerId);
+  EXPECT_EQ(append(m, info(1, 1, 0)), ErrorCode::kNone);
 }
 
 TEST(ProducerState, SnapshotRoundTripKeepsFiveBatches) {
