@@ -12,6 +12,8 @@ const ApiInfo* api_info(int16_t api_key) {
 }
 
 int16_t request_header_version(int16_t api_key, int16_t api_version) {
+  // Kafka's one exception: ControlledShutdown v0 predates client_id in the header.
+  if (api_key == static_cast<int16_t>(ApiKey::kControlledShutdown) && api_version == 0) return 0;
   const ApiInfo* info = api_info(api_key);
   return info && info->is_flexible(api_version) ? 2 : 1;
 }

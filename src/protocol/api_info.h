@@ -34,6 +34,7 @@ inline const ApiInfo* api_info(ApiKey key) { return api_info(static_cast<int16_t
 // is judged by the API's first flexible version even above max_version, so the
 // header of a too-new request still parses (needed to answer
 // UNSUPPORTED_VERSION). Unknown API keys get request header v1 / response v0.
+// ControlledShutdown v0 uses request header v0 (no client_id), as in Kafka.
 int16_t request_header_version(int16_t api_key, int16_t api_version);
 // ApiVersions responses always use v0 so that any client can read the error.
 int16_t response_header_version(int16_t api_key, int16_t api_version);

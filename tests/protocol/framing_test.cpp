@@ -22,7 +22,8 @@ TEST(ApiCatalogue, ListsDefinedApisSortedWithTheirRanges) {
   EXPECT_TRUE(produce->is_flexible(9));
   EXPECT_FALSE(produce->is_flexible(8));
   EXPECT_TRUE(produce->covers(0));  // v0-v2: old message sets, converted on append
-  EXPECT_FALSE(produce->covers(10));
+  EXPECT_TRUE(produce->covers(10));  // KIP-951: request as v9, response adds tagged leader hints
+  EXPECT_FALSE(produce->covers(11));
 
   const ApiInfo* fetch = api_info(1);
   ASSERT_NE(fetch, nullptr);
@@ -45,6 +46,15 @@ TEST(ApiCatalogue, HeaderVersions) {
   EXPECT_EQ(request_header_version(1, 12), 2);
   EXPECT_EQ(request_header_version(2, 6), 2);
   EXPECT_EQ(request_header_version(12345, 0), 1);  // unknown API
+  // ControlledShutdown: v0 has Kafka's only header without client_id; v3 is flexible.
+  EXPECT_EQ(request_header_version(7, 0), 0);
+  EXPECT_EQ(request_header_version(7, 1), 1);
+  EXPECT_EQ(request_header_version(7, 3), 2);
+  EXPECT_EQ(response_header_version(7, 0), 0);
+  EXPECT_EQ(response_header_version(7, 3), 1);
+  // AlterPartition is flexible from v0.
+  EXPECT_EQ(request_header_version(56, 0), 2);
+  EXPECT_EQ(response_header_version(56, 0), 1);
 }
 
 TEST(Framing, RequestHeaderV0HasNoClientId) {

@@ -225,10 +225,10 @@ TEST(Golden, FieldsAbsentInAVersionAreDroppedAndDecodeToDefaults) {
 TEST(Golden, VersionsOutsideTheDefinedRangeAreRefused) {
   ProduceRequest request;
   EXPECT_THROW(body_bytes(request, -1), EncodeError);
-  EXPECT_THROW(body_bytes(request, 10), EncodeError);
+  EXPECT_THROW(body_bytes(request, 11), EncodeError);
   const Bytes empty;
   Reader r(empty);
-  EXPECT_THROW(request.decode(r, 10), DecodeError);
+  EXPECT_THROW(request.decode(r, 11), DecodeError);
 }
 
 }  // namespace

@@ -383,6 +383,10 @@ def emit_message_decl(out, msg):
     out(f"// std::numeric_limits<int16_t>::max() when no version is flexible.")
     out(f"static constexpr int16_t kFirstFlexibleVersion = {first_flexible(msg)};")
     out(f"static constexpr std::string_view kName = \"{msg.name}\";")
+    if msg.kind == "request":
+        out(f"using Response = {msg.api_name}Response;  // what answers this request (clients, tests)")
+    elif msg.kind == "response":
+        out(f"using Request = {msg.api_name}Request;")
     out()
     for s in msg.structs:
         emit_struct_decl(out, s.name, s.fields)
@@ -414,6 +418,12 @@ def generate_header(stem, messages, src):
     out()
     out("namespace runnel::protocol {")
     out()
+    apis = sorted({msg.api_name for msg in messages if msg.api_name})
+    for api_name in apis:  # each names the other (Request::Response, Response::Request)
+        out(f"struct {api_name}Request;")
+        out(f"struct {api_name}Response;")
+    if apis:
+        out()
     for msg in messages:
         emit_message_decl(out, msg)
     out("}  // namespace runnel::protocol")
