@@ -9,9 +9,13 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat
+  # cluster metadata store (src/cluster): etcd's gRPC API, and a real etcd for its tests
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev etcd-server etcd-client nlohmann-json3-dev
   # compatibility suite (tests/compat): real clients in several languages
   python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard nodejs
   golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev
+  # fault tests (tests/fault): nft partitions in a private network namespace, etcdctl
+  nftables etcd-client
   # fuzzing (fuzz/, scripts/fuzz.sh)
   clang-14 libclang-rt-14-dev
 )

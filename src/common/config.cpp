@@ -99,6 +99,73 @@ const std::map<std::string, Apply>& known_settings() {
       {"max.inflight.requests.per.connection", int32_setting(&BrokerConfig::max_inflight_requests_per_connection, 1, 10000)},
       {"connections.max.idle.ms", int64_setting(&BrokerConfig::connections_max_idle_ms, 1)},
       {"cluster.id", [](BrokerConfig& c, const std::string&, const std::string& v) { c.cluster_id = trim(v); }},
+      {"broker.rack",
+       [](BrokerConfig& c, const std::string&, const std::string& v) {
+         const auto rack = trim(v);
+         if (!rack.empty()) c.broker_rack = rack;
+       }},
+      {"metadata.store",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         const auto text = trim(v);
+         if (text != "local" && text.rfind("etcd://", 0) != 0)
+           invalid(k, v, "local, or etcd://HOST:PORT[,HOST:PORT...]");
+         if (text != "local") {
+           for (const auto& endpoint : split_config_list(text.substr(7))) {
+             const auto colon = endpoint.rfind(':');
+             if (colon == std::string::npos || colon == 0) invalid(k, v, "etcd://HOST:PORT[,HOST:PORT...]");
+             parse_int(k, endpoint.substr(colon + 1), 1, 65535);
+           }
+           if (split_config_list(text.substr(7)).empty()) invalid(k, v, "etcd://HOST:PORT[,HOST:PORT...]");
+         }
+         c.metadata_store = text;
+       }},
+      {"metadata.store.prefix",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         const auto text = trim(v);
+         if (text.empty() || text[0] != '/') invalid(k, v, "a key prefix starting with '/'");
+         c.metadata_store_prefix = text;
+       }},
+      {"metadata.store.connect.timeout.ms", int64_setting(&BrokerConfig::metadata_store_connect_timeout_ms, 1)},
+      {"broker.session.timeout.ms", int64_setting(&BrokerConfig::broker_session_timeout_ms, 1000)},
+      {"broker.heartbeat.interval.ms", int64_setting(&BrokerConfig::broker_heartbeat_interval_ms, 100)},
+      {"offsets.topic.replication.factor",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         c.offsets_topic_replication_factor = static_cast<int16_t>(parse_int(k, v, 1, INT16_MAX));
+       }},
+      {"offsets.commit.timeout.ms", int64_setting(&BrokerConfig::offsets_commit_timeout_ms, 1)},
+      {"num.replica.fetchers", int32_setting(&BrokerConfig::num_replica_fetchers, 1, 1000)},
+      {"replica.fetch.max.bytes", int32_setting(&BrokerConfig::replica_fetch_max_bytes, 1024)},
+      {"replica.fetch.response.max.bytes", int32_setting(&BrokerConfig::replica_fetch_response_max_bytes, 1024)},
+      {"replica.fetch.wait.max.ms", int32_setting(&BrokerConfig::replica_fetch_wait_max_ms, 0)},
+      {"replica.fetch.min.bytes", int32_setting(&BrokerConfig::replica_fetch_min_bytes, 1)},
+      {"replica.fetch.backoff.ms", int32_setting(&BrokerConfig::replica_fetch_backoff_ms, 0)},
+      {"replica.socket.timeout.ms", int32_setting(&BrokerConfig::replica_socket_timeout_ms, 100)},
+      {"replica.lag.time.max.ms", int64_setting(&BrokerConfig::replica_lag_time_max_ms, 10)},
+      {"inter.broker.listener.name",
+       [](BrokerConfig& c, const std::string&, const std::string& v) { c.inter_broker_listener_name = trim(v); }},
+      {"listener.security.protocol.map",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         for (const auto& item : split_config_list(v)) {
+           const auto colon = item.find(':');
+           if (colon == std::string::npos) invalid(k, v, "a list like REPLICATION:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+           c.listener_security_protocols[trim(item.substr(0, colon))] = trim(item.substr(colon + 1));
+         }
+       }},
+      {"replica.selector.class",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) {
+         const auto text = trim(v);
+         if (!text.empty() && text != "org.apache.kafka.common.replica.RackAwareReplicaSelector")
+           invalid(k, v, "org.apache.kafka.common.replica.RackAwareReplicaSelector (or empty)");
+         c.replica_selector_class = text;
+       }},
+      {"auto.leader.rebalance.enable",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.auto_leader_rebalance_enable = parse_bool(k, v); }},
+      {"leader.imbalance.check.interval.seconds",
+       scaled_ms_setting(&BrokerConfig::leader_imbalance_check_interval_ms, 1000)},
+      {"leader.imbalance.per.broker.percentage", int32_setting(&BrokerConfig::leader_imbalance_per_broker_percentage, 0, 100)},
+      {"controlled.shutdown.enable",
+       [](BrokerConfig& c, const std::string& k, const std::string& v) { c.controlled_shutdown_enable = parse_bool(k, v); }},
+      {"controlled.shutdown.timeout.ms", int64_setting(&BrokerConfig::controlled_shutdown_timeout_ms, 0)},
       {"log.message.timestamp.type",
        [](BrokerConfig& c, const std::string& k, const std::string& v) {
          const auto text = trim(v);
@@ -136,16 +203,15 @@ const std::map<std::string, Apply>& known_settings() {
 const std::set<std::string>& ignored_kafka_settings() {
   static const std::set<std::string> names = {
       "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms",
-      "num.network.threads", "num.io.threads", "num.replica.fetchers", "background.threads",
+      "num.network.threads", "num.io.threads", "background.threads",
       "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "num.recovery.threads.per.data.dir",
-      "offsets.topic.replication.factor",
       "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
       "process.roles", "controller.quorum.voters",
-      "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
+      "controller.listener.names",
       "delete.topic.enable",
-      "replica.lag.time.max.ms", "log.flush.scheduler.interval.ms",
-      "queued.max.requests", "request.timeout.ms", "auto.leader.rebalance.enable",
-      "controlled.shutdown.enable", "metadata.log.dir", "share.coordinator.state.topic.replication.factor",
+      "log.flush.scheduler.interval.ms",
+      "queued.max.requests", "request.timeout.ms", "controlled.shutdown.max.retries",
+      "controlled.shutdown.retry.backoff.ms", "metadata.log.dir", "share.coordinator.state.topic.replication.factor",
       "share.coordinator.state.topic.min.isr", "group.coordinator.rebalance.protocols", 
   };
   return names;
@@ -183,7 +249,11 @@ std::vector<Listener> parse_listeners(const std::string& key, const std::string&
       listener.host = listener.host.substr(1, listener.host.size() - 2);
     }
     listener.port = static_cast<uint16_t>(parse_int(key, item.substr(colon + 1), 0, 65535));
-    if (listener.name != "PLAINTEXT") invalid(key, text, "PLAINTEXT listeners (TLS and SASL are not supported yet)");
+    if (listener.name.empty() || !std::all_of(listener.name.begin(), listener.name.end(), [](char ch) {
+          return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+        })) {
+      invalid(key, text, "listener names in capitals, like PLAINTEXT://host:port");
+    }
     result.push_back(listener);
   }
   if (result.empty()) invalid(key, text, "at least one listener like PLAINTEXT://host:port");
@@ -283,6 +353,27 @@ BrokerConfig ConfigLoader::build() const {
     if (listener.port == 0 && !config.advertised_listeners.empty()) {
       throw ConfigError("invalid value for advertised.listeners: port 0 cannot be advertised");
     }
+  }
+  // Every listener speaks PLAINTEXT: named so, or mapped to it (TLS and SASL are not supported yet).
+  for (const auto* list : {&config.listeners, &config.advertised_listeners}) {
+    for (const auto& listener : *list) {
+      auto mapped = config.listener_security_protocols.find(listener.name);
+      const std::string protocol = mapped != config.listener_security_protocols.end() ? mapped->second : listener.name;
+      if (protocol != "PLAINTEXT") {
+        throw ConfigError(fmt::format(
+            "invalid listener {}: only PLAINTEXT is supported (name it PLAINTEXT or map it in listener.security.protocol.map)",
+            listener.to_string()));
+      }
+    }
+  }
+  if (!config.inter_broker_listener_name.empty() &&
+      std::none_of(config.listeners.begin(), config.listeners.end(),
+                   [&](const Listener& l) { return l.name == config.inter_broker_listener_name; })) {
+    throw ConfigError(fmt::format("invalid value for inter.broker.listener.name: no listener is named {}",
+                                  config.inter_broker_listener_name));
+  }
+  if (config.broker_heartbeat_interval_ms >= config.broker_session_timeout_ms) {
+    throw ConfigError("invalid value for broker.heartbeat.interval.ms: must be below broker.session.timeout.ms");
   }
   if (!sources_.empty()) {
     config.source.clear();

@@ -50,7 +50,37 @@ struct BrokerConfig {
   // the page cache and fsync follows the interval, as in Kafka.
   std::optional<int64_t> log_flush_interval_messages;
   std::optional<int64_t> log_flush_interval_ms;
-  std::string cluster_id = "runnel-cluster";
+  // cluster.id: the id a new cluster is created with (empty: a random one, in
+  // Kafka's 22-character base64 UUID form); an existing cluster keeps its own.
+  std::string cluster_id;
+  // Cluster membership and metadata (see docs/cluster.md).
+  std::optional<std::string> broker_rack;               // broker.rack
+  std::string metadata_store = "local";                 // metadata.store: local or etcd://HOST:PORT[,...]
+  std::string metadata_store_prefix = "/runnel";        // metadata.store.prefix
+  int64_t metadata_store_connect_timeout_ms = 15000;    // how long startup waits for the store
+  int64_t broker_session_timeout_ms = 9000;             // broker.session.timeout.ms
+  int64_t broker_heartbeat_interval_ms = 2000;          // broker.heartbeat.interval.ms
+  int16_t offsets_topic_replication_factor = 3;         // capped to the live brokers at creation
+  int64_t offsets_commit_timeout_ms = 5000;             // offsets.commit.timeout.ms
+  // Replication (Kafka's names and defaults).
+  int32_t num_replica_fetchers = 1;
+  int32_t replica_fetch_max_bytes = 1048576;
+  int32_t replica_fetch_response_max_bytes = 10485760;
+  int32_t replica_fetch_wait_max_ms = 500;
+  int32_t replica_fetch_min_bytes = 1;
+  int32_t replica_fetch_backoff_ms = 1000;
+  int32_t replica_socket_timeout_ms = 30000;
+  int64_t replica_lag_time_max_ms = 30000;
+  std::string inter_broker_listener_name;               // empty: the first listener's name
+  std::map<std::string, std::string> listener_security_protocols;  // listener.security.protocol.map
+  // replica.selector.class: when set to Kafka's RackAwareReplicaSelector,
+  // consumers with client.rack fetch from a replica in their rack (KIP-392).
+  std::string replica_selector_class;
+  bool auto_leader_rebalance_enable = true;
+  int64_t leader_imbalance_check_interval_ms = 300000;  // leader.imbalance.check.interval.seconds
+  int32_t leader_imbalance_per_broker_percentage = 10;
+  bool controlled_shutdown_enable = true;
+  int64_t controlled_shutdown_timeout_ms = 30000;       // how long SIGTERM waits for leadership to move
   // Group coordinator (Kafka's names and defaults).
   int32_t offsets_topic_num_partitions = 50;
   int64_t offsets_retention_ms = 10080LL * 60 * 1000;  // offsets.retention.minutes
@@ -79,6 +109,11 @@ struct BrokerConfig {
   const std::vector<Listener>& effective_advertised_listeners() const {
     return advertised_listeners.empty() ? listeners : advertised_listeners;
   }
+  const std::string& inter_broker_listener() const {
+    return inter_broker_listener_name.empty() ? listeners.front().name : inter_broker_listener_name;
+  }
+  bool uses_local_metadata_store() const { return metadata_store == "local"; }
+  bool rack_aware_replica_selector() const { return !replica_selector_class.empty(); }
 };
 
 class ConfigLoader {

@@ -29,6 +29,33 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kFencedLeaderEpoch: return "FENCED_LEADER_EPOCH";
     case ErrorCode::kUnknownLeaderEpoch: return "UNKNOWN_LEADER_EPOCH";
     case ErrorCode::kInvalidRecord: return "INVALID_RECORD";
+    case ErrorCode::kLeaderNotAvailable: return "LEADER_NOT_AVAILABLE";
+    case ErrorCode::kNotLeaderOrFollower: return "NOT_LEADER_OR_FOLLOWER";
+    case ErrorCode::kNotController: return "NOT_CONTROLLER";
+    case ErrorCode::kNotCoordinator: return "NOT_COORDINATOR";
+    case ErrorCode::kCoordinatorNotAvailable: return "COORDINATOR_NOT_AVAILABLE";
+    case ErrorCode::kCoordinatorLoadInProgress: return "COORDINATOR_LOAD_IN_PROGRESS";
+    case ErrorCode::kNotEnoughReplicas: return "NOT_ENOUGH_REPLICAS";
+    case ErrorCode::kNotEnoughReplicasAfterAppend: return "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
+    case ErrorCode::kInvalidReplicationFactor: return "INVALID_REPLICATION_FACTOR";
+    case ErrorCode::kInvalidReplicaAssignment: return "INVALID_REPLICA_ASSIGNMENT";
+    case ErrorCode::kInvalidPartitions: return "INVALID_PARTITIONS";
+    case ErrorCode::kTopicAlreadyExists: return "TOPIC_ALREADY_EXISTS";
+    case ErrorCode::kInvalidConfig: return "INVALID_CONFIG";
+    case ErrorCode::kStaleBrokerEpoch: return "STALE_BROKER_EPOCH";
+    case ErrorCode::kEligibleLeadersNotAvailable: return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+    case ErrorCode::kElectionNotNeeded: return "ELECTION_NOT_NEEDED";
+    case ErrorCode::kNoReassignmentInProgress: return "NO_REASSIGNMENT_IN_PROGRESS";
+    case ErrorCode::kReassignmentInProgress: return "REASSIGNMENT_IN_PROGRESS";
+    case ErrorCode::kPreferredLeaderNotAvailable: return "PREFERRED_LEADER_NOT_AVAILABLE";
+    case ErrorCode::kInvalidUpdateVersion: return "INVALID_UPDATE_VERSION";
+    case ErrorCode::kInconsistentClusterId: return "INCONSISTENT_CLUSTER_ID";
+    case ErrorCode::kNewLeaderElected: return "NEW_LEADER_ELECTED";
+    case ErrorCode::kIneligibleReplica: return "INELIGIBLE_REPLICA";
+    case ErrorCode::kOffsetNotAvailable: return "OFFSET_NOT_AVAILABLE";
+    case ErrorCode::kBrokerNotAvailable: return "BROKER_NOT_AVAILABLE";
+    case ErrorCode::kReplicaNotAvailable: return "REPLICA_NOT_AVAILABLE";
+    case ErrorCode::kOperationNotAttempted: return "OPERATION_NOT_ATTEMPTED";
     default: return "ERROR";
   }
 }

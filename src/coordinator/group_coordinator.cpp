@@ -69,6 +69,7 @@ std::string GroupCoordinator::generate_member_id(const std::string& client_id,
 
 void GroupCoordinator::join_group(JoinGroupParams params, JoinCallback done) {
   if (params.group_id.empty()) return done(JoinResult::failure(params.member_id, ErrorCode::kInvalidGroupId));
+  if (auto error = partition_error(params.group_id)) return done(JoinResult::failure(params.member_id, *error));
   if (params.session_timeout_ms < config_.min_session_timeout_ms ||
       params.session_timeout_ms > config_.max_session_timeout_ms) {
     return done(JoinResult::failure(params.member_id, ErrorCode::kInvalidSessionTimeout));
@@ -207,8 +208,11 @@ void GroupCoordinator::update_static_member_and_rebalance(const GroupPtr& group,
       store_group(group, assignment,
                   [this, group, instance_id, old_id, new_id, current_leader, old_protocols, old_rebalance_timeout,
                    old_session_timeout, skip_assignment_supported](ErrorCode error) {
+                    // Unloaded meanwhile (its JoinGroup was answered NOT_COORDINATOR then),
+                    // or the member was removed (answered then too).
+                    if (group->is(GroupState::kDead)) return;
                     Member* m = group->get(new_id);
-                    if (!m) return;  // removed meanwhile; its JoinGroup was answered then
+                    if (!m) return;
                     if (error != ErrorCode::kNone) {
                       spdlog::warn("group {}: cannot persist static member {}: {} ({})", group->id(), instance_id,
                                    error_name(error), to_wire(error));

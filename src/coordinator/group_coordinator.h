@@ -9,6 +9,12 @@
 // invoked exactly once. Timers and writes go through TimerService and GroupStore.
 // The behaviour follows Kafka's GroupCoordinator; where this file departs from it,
 // a comment says why.
+//
+// In a cluster a broker coordinates the groups of the __consumer_offsets
+// partitions it leads (partition_for): load_partition() when it becomes leader,
+// unload_partition() when it stops. Every request for a group of a partition that
+// is not loaded is answered NOT_COORDINATOR, and COORDINATOR_LOAD_IN_PROGRESS while
+// it loads (Kafka's validateGroupStatus), so handlers need not know who leads.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +29,7 @@
 #include "coordinator/group.h"
 #include "coordinator/group_records.h"
 #include "coordinator/group_store.h"
+#include "coordinator/pending_writes.h"
 #include "coordinator/timer_service.h"
 
 namespace runnel::coordinator {
@@ -138,16 +145,38 @@ struct OffsetDeleteResult {
   std::vector<ErrorCode> partitions;    // one per requested partition, in order
 };
 
+// Whether this coordinator serves the groups of one __consumer_offsets partition.
+enum class PartitionLoad { kNotOwned, kLoading, kLoaded };
+
 class GroupCoordinator {
  public:
+  // Feeds every record of one partition, oldest first, to the function it is given.
+  using PartitionReplay = std::function<void(const std::function<void(const LogRecord&)>&)>;
+
   GroupCoordinator(GroupCoordinatorConfig config, TimerService& timers, GroupStore& store);
   ~GroupCoordinator();
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  // Startup: replay every record of every partition, oldest first (last record
-  // per key wins, tombstones delete), then finish_loading() builds the groups and
-  // starts their members' session timers.
+  // Starts coordinating one __consumer_offsets partition: `replay` is called once,
+  // synchronously, with a function to feed every record of the partition (oldest
+  // first; the last record per key wins, tombstones delete); then the partition's
+  // groups are built, their members' session timers start and they are served.
+  // Records of groups that belong to another partition are skipped. A partition
+  // already loaded (or loading) stays as it is and `replay` is not called. If
+  // `replay` throws, the partition stays not owned and the exception propagates.
+  void load_partition(int32_t partition, const PartitionReplay& replay);
+  // Stops coordinating it (leadership moved): its groups are dropped; every request
+  // of theirs still waiting (JoinGroup, SyncGroup, and every store write: commits,
+  // assignments, deletions) is answered NOT_COORDINATOR at once, and the store's
+  // own answer, when it comes, is dropped; their timers are cancelled. Idempotent.
+  // A later load_partition() of the same partition starts from the log again.
+  void unload_partition(int32_t partition);
+  PartitionLoad partition_load(int32_t partition) const;
+
+  // Single-node startup, "load every partition": replay every record of every
+  // partition (as load_partition's feed), then finish_loading() builds the groups
+  // and marks every partition loaded. Records after finish_loading() are ignored.
   void replay(const LogRecord& record);
   void finish_loading();
   // Starts the periodic offset-retention check.
@@ -177,17 +206,27 @@ class GroupCoordinator {
   void expire_offsets();
 
   // Admin.
-  ListGroupsResult list_groups(const std::set<GroupState>& states) const;  // empty: all
+  // Groups of loaded partitions only (empty states: all); COORDINATOR_LOAD_IN_PROGRESS
+  // while a partition loads, as Kafka, with the groups of those already loaded.
+  ListGroupsResult list_groups(const std::set<GroupState>& states) const;
   GroupSummary describe_group(const std::string& group_id) const;
   void delete_groups(const std::vector<std::string>& group_ids, std::function<void(std::vector<ErrorCode>)> done);
 
-  // For tests and logging.
+  // For tests and logging (groups of loaded partitions only).
   const Group* group(const std::string& group_id) const;
   size_t group_count() const { return groups_.size(); }
   const GroupCoordinatorConfig& config() const { return config_; }
 
  private:
   using GroupPtr = std::shared_ptr<Group>;
+
+  // Partitions (group_coordinator_partitions.cpp). Kafka's validateGroupStatus for
+  // the partition: nullopt when the group's partition is loaded.
+  std::optional<ErrorCode> partition_error(const std::string& group_id) const;
+  // Answers the group's waiting members NOT_COORDINATOR and stops its timers.
+  void unload_group(const GroupPtr& group);
+  // Every store write goes through here, so unload_partition() can answer it.
+  void append(int32_t partition, std::vector<LogRecord> records, std::function<void(ErrorCode)> done);
 
   GroupPtr find(const std::string& group_id) const;
   GroupPtr get_or_create(const std::string& group_id);
@@ -238,11 +277,15 @@ class GroupCoordinator {
   GroupCoordinatorConfig config_;
   TimerService& timers_;
   GroupStore& store_;
+  // Only groups of loaded partitions: unload_partition() erases a partition's groups.
   std::unordered_map<std::string, GroupPtr> groups_;
+  std::map<int32_t, PartitionLoad> partitions_;  // absent: kNotOwned
+  // Shared so that a store callback arriving after the coordinator is gone finds nothing.
+  std::shared_ptr<PendingWrites> writes_ = std::make_shared<PendingWrites>();
   TimerId retention_timer_ = 0;
   bool shut_down_ = false;
 
-  // Replay state, cleared by finish_loading().
+  // What a replay has read so far (group_coordinator_replay.cpp).
   struct Loading {
     std::map<std::string, std::map<TopicPartition, OffsetAndMetadata>> offsets;
     std::map<std::string, GroupMetadataValue> groups;
@@ -250,6 +293,10 @@ class GroupCoordinator {
     size_t records = 0;
     size_t skipped = 0;
   };
+  static void apply_record(Loading& loading, const LogRecord& record);
+  // Builds the groups `accept` takes and starts their members' session timers.
+  void install(Loading& loading, const std::function<bool(const std::string&)>& accept, const std::string& source);
+  // The single-node replay() state, cleared by finish_loading().
   std::unique_ptr<Loading> loading_;
 };
 

@@ -18,8 +18,11 @@ ErrorCode map_group_store_error(ErrorCode error) {
     // for another broker; a single node has none, so say "not available" (retriable).
     case ErrorCode::kKafkaStorageError:
       return ErrorCode::kCoordinatorNotAvailable;
+    // Leadership of the partition moved mid-write: the group has a new coordinator.
     case ErrorCode::kNotLeaderOrFollower:
       return ErrorCode::kNotCoordinator;
+    // Replicas did not acknowledge in time: Kafka's storeGroup answers
+    // REBALANCE_IN_PROGRESS, so SyncGroup members rejoin rather than give up.
     case ErrorCode::kRequestTimedOut:
       return ErrorCode::kRebalanceInProgress;
     case ErrorCode::kMessageTooLarge:
@@ -37,6 +40,8 @@ ErrorCode map_offset_store_error(ErrorCode error) {
     case ErrorCode::kRecordListTooLarge:
     case ErrorCode::kInvalidFetchSize:
       return ErrorCode::kInvalidCommitOffsetSize;
+    // Kafka's storeOffsets passes REQUEST_TIMED_OUT through; consumers treat it like
+    // NOT_COORDINATOR (rediscover the coordinator and retry the commit).
     case ErrorCode::kRequestTimedOut:
       return ErrorCode::kRequestTimedOut;
     default:
@@ -70,8 +75,8 @@ void GroupCoordinator::store_group(const GroupPtr& group, const std::map<std::st
   }
   std::vector<LogRecord> records;
   records.push_back({encode_group_metadata_key({group->id()}), encode_group_metadata_value(value)});
-  store_.append(partition_for(group->id()), std::move(records),
-                [done = std::move(done)](ErrorCode error) { done(map_group_store_error(error)); });
+  append(partition_for(group->id()), std::move(records),
+         [done = std::move(done)](ErrorCode error) { done(map_group_store_error(error)); });
 }
 
 void GroupCoordinator::store_offsets(const GroupPtr& group, std::vector<OffsetCommitEntry> entries,
@@ -101,20 +106,21 @@ void GroupCoordinator::store_offsets(const GroupPtr& group, std::vector<OffsetCo
     ++group->pending_offset_commits[e.partition];
     committed.emplace_back(e.partition, std::move(value));
   }
-  store_.append(partition_for(group->id()), std::move(records),
-                [group, committed = std::move(committed), valid = std::move(valid), errors = std::move(errors),
-                 done = std::move(done)](ErrorCode error) mutable {
-                  for (const auto& [tp, value] : committed) {
-                    if (auto it = group->pending_offset_commits.find(tp); it != group->pending_offset_commits.end()) {
-                      if (--it->second <= 0) group->pending_offset_commits.erase(it);
-                    }
-                    // Visible to OffsetFetch only once durable; a deleted group stays deleted.
-                    if (error == ErrorCode::kNone && !group->is(GroupState::kDead)) group->offsets[tp] = value;
-                  }
-                  const ErrorCode mapped = map_offset_store_error(error);
-                  for (size_t i : valid) errors[i] = mapped;
-                  done(std::move(errors));
-                });
+  append(partition_for(group->id()), std::move(records),
+         [group, committed = std::move(committed), valid = std::move(valid), errors = std::move(errors),
+          done = std::move(done)](ErrorCode error) mutable {
+           for (const auto& [tp, value] : committed) {
+             if (auto it = group->pending_offset_commits.find(tp); it != group->pending_offset_commits.end()) {
+               if (--it->second <= 0) group->pending_offset_commits.erase(it);
+             }
+             // Visible to OffsetFetch only once durable; a deleted (or unloaded:
+             // answered NOT_COORDINATOR at unload) group stays as it is.
+             if (error == ErrorCode::kNone && !group->is(GroupState::kDead)) group->offsets[tp] = value;
+           }
+           const ErrorCode mapped = map_offset_store_error(error);
+           for (size_t i : valid) errors[i] = mapped;
+           done(std::move(errors));
+         });
 }
 
 void GroupCoordinator::cleanup_groups(const std::vector<GroupPtr>& groups,
@@ -145,7 +151,7 @@ void GroupCoordinator::cleanup_groups(const std::vector<GroupPtr>& groups,
   };
   auto pending = std::make_shared<Pending>(Pending{tombstones.size(), ErrorCode::kNone, std::move(done)});
   for (auto& [partition, records] : tombstones) {
-    store_.append(partition, std::move(records), [pending](ErrorCode error) {
+    append(partition, std::move(records), [pending](ErrorCode error) {
       if (error != ErrorCode::kNone && pending->first_error == ErrorCode::kNone) pending->first_error = error;
       if (--pending->remaining == 0) pending->done(map_group_store_error(pending->first_error));
     });
@@ -156,6 +162,7 @@ void GroupCoordinator::cleanup_groups(const std::vector<GroupPtr>& groups,
 
 void GroupCoordinator::commit_offsets(OffsetCommitParams params, CommitCallback done) {
   auto fail_all = [&](ErrorCode error) { done(std::vector<ErrorCode>(params.offsets.size(), error)); };
+  if (auto error = partition_error(params.group_id)) return fail_all(*error);
   GroupPtr group = find(params.group_id);
   if (!group) {
     // Generation < 0: a consumer that only stores offsets here (assign() users);
@@ -195,6 +202,10 @@ OffsetFetchResult GroupCoordinator::fetch_offsets(const std::string& group_id,
                                                   const std::optional<std::vector<TopicPartition>>& partitions,
                                                   bool require_stable) const {
   OffsetFetchResult result;
+  if (auto error = partition_error(group_id)) {
+    result.error = *error;
+    return result;
+  }
   GroupPtr group = find(group_id);
   if (!group || group->is(GroupState::kDead)) {
     // Unknown group: no offsets, and no error (the consumer starts by its reset policy).
@@ -232,6 +243,7 @@ void GroupCoordinator::delete_offsets(const std::string& group_id, std::vector<T
     done(std::move(result));
   };
   if (group_id.empty()) return fail(ErrorCode::kInvalidGroupId);
+  if (auto error = partition_error(group_id)) return fail(*error);
   GroupPtr group = find(group_id);
   if (!group || group->is(GroupState::kDead)) return fail(ErrorCode::kGroupIdNotFound);
   result.partitions.assign(partitions.size(), ErrorCode::kNone);
@@ -268,6 +280,7 @@ void GroupCoordinator::delete_offsets(const std::string& group_id, std::vector<T
 void GroupCoordinator::expire_offsets() {
   const int64_t now = timers_.wall_clock_ms();
   const int64_t retention = config_.offsets_retention_ms;
+  // groups_ holds only groups of loaded partitions: the others are not ours to expire.
   std::vector<GroupPtr> all;
   all.reserve(groups_.size());
   for (const auto& [id, group] : groups_) all.push_back(group);
@@ -331,6 +344,10 @@ void GroupCoordinator::start() { schedule_retention_check(); }
 
 ListGroupsResult GroupCoordinator::list_groups(const std::set<GroupState>& states) const {
   ListGroupsResult result;
+  // groups_ holds only groups of loaded partitions; a partition not owned is no error.
+  for (const auto& [p, load] : partitions_) {
+    if (load == PartitionLoad::kLoading) result.error = ErrorCode::kCoordinatorLoadInProgress;
+  }
   for (const auto& [id, group] : groups_) {
     if (group->is(GroupState::kDead)) continue;
     if (!states.empty() && !states.contains(group->state())) continue;
@@ -343,6 +360,10 @@ ListGroupsResult GroupCoordinator::list_groups(const std::set<GroupState>& state
 
 GroupSummary GroupCoordinator::describe_group(const std::string& group_id) const {
   GroupSummary summary;
+  if (auto error = partition_error(group_id)) {
+    summary.error = *error;  // and no state, as Kafka's EmptyGroup summary
+    return summary;
+  }
   GroupPtr group = find(group_id);
   if (!group) {
     summary.state = group_state_name(GroupState::kDead);
@@ -371,7 +392,9 @@ void GroupCoordinator::delete_groups(const std::vector<std::string>& group_ids,
   std::vector<size_t> eligible_index;
   for (size_t i = 0; i < group_ids.size(); ++i) {
     GroupPtr group = find(group_ids[i]);
-    if (!group || group->is(GroupState::kDead)) {
+    if (auto error = partition_error(group_ids[i])) {
+      errors[i] = *error;
+    } else if (!group || group->is(GroupState::kDead)) {
       errors[i] = ErrorCode::kGroupIdNotFound;
     } else if (group->is(GroupState::kEmpty)) {
       group->transition_to(GroupState::kDead, timers_.wall_clock_ms());

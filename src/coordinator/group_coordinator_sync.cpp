@@ -14,6 +14,12 @@ SyncResult sync_error(ErrorCode error) { return SyncResult{error, std::nullopt, 
 
 void GroupCoordinator::sync_group(SyncGroupParams params, SyncCallback done) {
   if (params.group_id.empty()) return done(sync_error(ErrorCode::kInvalidGroupId));
+  if (auto error = partition_error(params.group_id)) {
+    // As Kafka: a loading coordinator has lost any rebalance in progress, and
+    // REBALANCE_IN_PROGRESS makes the member rejoin (clients treat an unexpected
+    // COORDINATOR_LOAD_IN_PROGRESS in a SyncGroup response as fatal).
+    return done(sync_error(*error == ErrorCode::kCoordinatorLoadInProgress ? ErrorCode::kRebalanceInProgress : *error));
+  }
   GroupPtr group = find(params.group_id);
   if (!group) return done(sync_error(ErrorCode::kUnknownMemberId));
   if (group->is(GroupState::kDead)) return done(sync_error(ErrorCode::kCoordinatorNotAvailable));
@@ -76,6 +82,11 @@ void GroupCoordinator::sync_group(SyncGroupParams params, SyncCallback done) {
 ErrorCode GroupCoordinator::heartbeat(const std::string& group_id, const std::string& member_id,
                                       const std::optional<std::string>& group_instance_id, int32_t generation_id) {
   if (group_id.empty()) return ErrorCode::kInvalidGroupId;
+  if (auto error = partition_error(group_id)) {
+    // As Kafka: while loading, answer blindly (clients treat COORDINATOR_LOAD_IN_PROGRESS
+    // in a Heartbeat response as fatal); the loaded session timers take over after.
+    return *error == ErrorCode::kCoordinatorLoadInProgress ? ErrorCode::kNone : *error;
+  }
   GroupPtr group = find(group_id);
   if (!group) return ErrorCode::kUnknownMemberId;
   if (group->is(GroupState::kDead)) return ErrorCode::kCoordinatorNotAvailable;
@@ -91,6 +102,10 @@ LeaveGroupResult GroupCoordinator::leave_group(const std::string& group_id, cons
   LeaveGroupResult result;
   if (group_id.empty()) {
     result.error = ErrorCode::kInvalidGroupId;
+    return result;
+  }
+  if (auto error = partition_error(group_id)) {
+    result.error = *error;
     return result;
   }
   GroupPtr group = find(group_id);

@@ -1,15 +1,11 @@
 #pragma once
-// Kafka's internal topics: written only by their coordinators, refused to
-// producers, and flagged is_internal in Metadata.
-#include <string_view>
+// The internal topic names, as the coordinators use them.
+#include "common/internal_topics.h"
 
 namespace runnel::coordinator {
 
-inline constexpr const char* kOffsetsTopic = "__consumer_offsets";
-inline constexpr const char* kTransactionStateTopic = "__transaction_state";
-
-inline bool is_internal_topic(std::string_view name) {
-  return name == kOffsetsTopic || name == kTransactionStateTopic;
-}
+using runnel::is_internal_topic;
+using runnel::kOffsetsTopic;
+using runnel::kTransactionStateTopic;
 
 }  // namespace runnel::coordinator

@@ -1,51 +1,78 @@
 #include "coordinator/offsets_log.h"
 
+#include <chrono>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
+
+#include "common/async_event.h"
 
 namespace runnel::coordinator {
 namespace {
 
 constexpr int32_t kReplayReadBytes = 1 << 20;
-constexpr int32_t kLeaderEpoch = 0;  // single node: the leader never changes
 
 }  // namespace
 
-OffsetsLog::OffsetsLog(storage::Flusher& flusher, asio::any_io_executor executor, Clock clock)
-    : flusher_(flusher), executor_(std::move(executor)), clock_(std::move(clock)) {}
+OffsetsLog::OffsetsLog(asio::any_io_executor executor, Clock clock, PartitionLookup lookup, Options options)
+    : executor_(std::move(executor)), clock_(std::move(clock)), lookup_(std::move(lookup)), options_(std::move(options)) {}
 
 void OffsetsLog::append(int32_t partition, std::vector<LogRecord> records, std::function<void(ErrorCode)> done) {
-  auto fail = [this, &done](ErrorCode error) {
-    asio::post(executor_, [done = std::move(done), error] { done(error); });
-  };
-  if (partition < 0 || partition >= partition_count() || !logs_[static_cast<size_t>(partition)]) {
-    return fail(ErrorCode::kUnknownTopicOrPartition);
-  }
-  if (records.empty()) return fail(ErrorCode::kNone);
-  const auto& log = logs_[static_cast<size_t>(partition)];
-  const int64_t now = clock_();
-  Bytes batch = build_record_batch(records, now);
-  const auto result = log->append(batch, kLeaderEpoch, now);
-  if (result.error != ErrorCode::kNone) {
-    spdlog::warn("{}-{}: append of {} records failed: {} ({})", kOffsetsTopic, partition, records.size(),
-                 error_name(result.error), to_wire(result.error));
-    return fail(result.error);
-  }
-  // Acknowledged only once fsynced; the flusher calls back on its own thread.
-  flusher_.request(log, result.last_offset + 1,
-                   [executor = executor_, hook = on_durable_, partition, done = std::move(done)](
-                       int64_t, ErrorCode error) mutable {
-                     asio::post(executor, [hook, partition, error, done = std::move(done)] {
-                       if (hook) hook(partition);
-                       done(error);
-                     });
-                   });
+  asio::co_spawn(
+      executor_,
+      [this, partition, records = std::move(records), done = std::move(done)]() mutable -> asio::awaitable<void> {
+        // Never completes inside append(): the caller's state is consistent first.
+        co_await asio::post(executor_, asio::use_awaitable);
+        auto replica = lookup_(partition);
+        if (!replica) {
+          done(ErrorCode::kNotLeaderOrFollower);
+          co_return;
+        }
+        if (records.empty()) {
+          done(ErrorCode::kNone);
+          co_return;
+        }
+        const int32_t min_insync = options_.min_insync_replicas ? options_.min_insync_replicas() : 1;
+        if (auto error = replica->check_produce(-1, min_insync); error != ErrorCode::kNone) {
+          done(error);
+          co_return;
+        }
+        const int64_t now = clock_();
+        Bytes batch = build_record_batch(records, now);
+        const int32_t epoch = replica->leader_epoch();
+        const auto result = replica->append_as_leader(batch, now);
+        if (result.error != ErrorCode::kNone) {
+          spdlog::warn("{}-{}: append of {} records failed: {} ({})", kOffsetsTopic, partition, records.size(),
+                       error_name(result.error), to_wire(result.error));
+          done(result.error);
+          co_return;
+        }
+        // Acknowledged once replicated to the ISR and fsynced here, or not at all.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.commit_timeout_ms);
+        AsyncEvent changed(executor_);
+        auto registration = replica->state_waiters().add(&changed);
+        for (;;) {
+          if (auto status = replica->replicated_status(result.last_offset + 1, epoch, min_insync)) {
+            done(*status);
+            co_return;
+          }
+          if (std::chrono::steady_clock::now() >= deadline) {
+            done(ErrorCode::kRequestTimedOut);
+            co_return;
+          }
+          co_await changed.wait_until(deadline);
+        }
+      },
+      asio::detached);
 }
 
 ReplayStats OffsetsLog::replay(const storage::Log& log, int32_t partition,
                                const std::function<void(const LogRecord&)>& apply) {
   ReplayStats stats;
-  const int64_t end = log.high_watermark();
+  const int64_t end = log.log_end_offset();
   int64_t next = log.log_start_offset();
   while (next < end) {
     auto read = log.read(next, kReplayReadBytes, end, true);

@@ -1,8 +1,9 @@
 #pragma once
 // GroupStore on the partitions of __consumer_offsets: each write is one
-// RecordBatch appended with storage::Log::append and acknowledged once the
-// Flusher has fsynced it (as an acks=all produce), on the event loop. Also reads
-// the partitions back at startup for GroupCoordinator::replay.
+// RecordBatch appended by this broker as the partition's leader and
+// acknowledged once every in-sync replica holds it and it is fsynced here (an
+// acks=all produce, as Kafka's coordinator writes), on the event loop. Also reads
+// a partition back when this broker becomes its leader (GroupCoordinator loading).
 #include <functional>
 #include <memory>
 #include <vector>
@@ -10,7 +11,7 @@
 #include <asio/any_io_executor.hpp>
 
 #include "coordinator/group_store.h"
-#include "storage/flusher.h"
+#include "replication/partition.h"
 #include "storage/log.h"
 
 namespace runnel::coordinator {
@@ -24,27 +25,30 @@ struct ReplayStats {
 class OffsetsLog final : public GroupStore {
  public:
   using Clock = std::function<int64_t()>;  // wall clock in ms, for record timestamps
+  // This broker's replica of a partition (nullptr when not hosted here).
+  using PartitionLookup = std::function<std::shared_ptr<replication::Partition>(int32_t partition)>;
 
-  OffsetsLog(storage::Flusher& flusher, asio::any_io_executor executor, Clock clock);
+  struct Options {
+    int64_t commit_timeout_ms = 5000;  // offsets.commit.timeout.ms
+    std::function<int32_t()> partition_count;
+    std::function<int32_t()> min_insync_replicas;
+  };
 
-  // The partitions' logs, index = partition. Must be called before any append.
-  void open(std::vector<std::shared_ptr<storage::Log>> logs) { logs_ = std::move(logs); }
-  // Called on the event loop after each durable write (e.g. to wake fetchers).
-  void set_on_durable(std::function<void(int32_t partition)> hook) { on_durable_ = std::move(hook); }
+  OffsetsLog(asio::any_io_executor executor, Clock clock, PartitionLookup lookup, Options options);
 
-  int32_t partition_count() const override { return static_cast<int32_t>(logs_.size()); }
+  int32_t partition_count() const override { return options_.partition_count(); }
   void append(int32_t partition, std::vector<LogRecord> records, std::function<void(ErrorCode)> done) override;
 
-  // Feeds every record of one partition, log start to high watermark, to `apply`.
+  // Feeds every record of one partition, log start to log end (as its leader:
+  // everything there will be committed), to `apply`.
   static ReplayStats replay(const storage::Log& log, int32_t partition,
                             const std::function<void(const LogRecord&)>& apply);
 
  private:
-  storage::Flusher& flusher_;
   asio::any_io_executor executor_;
   Clock clock_;
-  std::vector<std::shared_ptr<storage::Log>> logs_;
-  std::function<void(int32_t)> on_durable_;
+  PartitionLookup lookup_;
+  Options options_;
 };
 
 }  // namespace runnel::coordinator

@@ -32,8 +32,12 @@ constexpr std::array kHandlers = {
     ApiHandler{35, 0, 4, &handle_describe_log_dirs},
     ApiHandler{37, 0, 3, &handle_create_partitions},
     ApiHandler{42, 0, 2, &handle_delete_groups},
+    ApiHandler{43, 0, 2, &handle_elect_leaders},
     ApiHandler{44, 0, 1, &handle_incremental_alter_configs},
+    ApiHandler{45, 0, 0, &handle_alter_partition_reassignments},
+    ApiHandler{46, 0, 0, &handle_list_partition_reassignments},
     ApiHandler{47, 0, 0, &handle_offset_delete},
+    ApiHandler{56, 0, 3, &handle_alter_partition},
     ApiHandler{60, 0, 1, &handle_describe_cluster},
 };
 

@@ -40,6 +40,11 @@ asio::awaitable<void> handle_describe_log_dirs(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_create_partitions(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_incremental_alter_configs(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_describe_cluster(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_elect_leaders(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_alter_partition_reassignments(BrokerContext&, RequestContext&);
+asio::awaitable<void> handle_list_partition_reassignments(BrokerContext&, RequestContext&);
+// Inter-broker: a leader's ISR proposal to the controller.
+asio::awaitable<void> handle_alter_partition(BrokerContext&, RequestContext&);
 // Group coordinator APIs.
 asio::awaitable<void> handle_offset_commit(BrokerContext&, RequestContext&);
 asio::awaitable<void> handle_offset_fetch(BrokerContext&, RequestContext&);

@@ -1,6 +1,8 @@
 #pragma once
-// The single-node broker: listeners, connections, storage and the flusher,
-// all driven by one event loop; fsync runs on the flusher's own thread.
+// A broker: its listeners and connections, its storage and flusher, its place in
+// the cluster (ClusterNode) and its group coordinator, all driven by one event
+// loop; fsync and storage maintenance run on their own threads. A thin wiring
+// object: state lives in the part that owns it.
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -10,15 +12,15 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
 
+#include "cluster/cluster_node.h"
 #include "common/config.h"
+#include "common/topic_config.h"
 #include "coordinator/asio_timer_service.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/offsets_log.h"
 #include "server/broker_context.h"
 #include "server/connection.h"
 #include "server/http_server.h"
-#include "server/partition_watchers.h"
-#include "server/topic_registry.h"
 #include "storage/flusher.h"
 #include "storage/log_cleaner.h"
 #include "storage/log_maintenance.h"
@@ -31,37 +33,45 @@ class Broker {
   explicit Broker(BrokerConfig config);
   ~Broker();
 
-  // Serves until SIGTERM/SIGINT, then shuts down cleanly.
+  // Joins the cluster, serves until SIGTERM/SIGINT, then shuts down cleanly.
+  // Throws cluster::StartupError (one line) when it cannot start.
   void run();
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  struct Listening {
+    asio::ip::tcp::acceptor acceptor;
+    std::string listener;  // its name, e.g. PLAINTEXT
+  };
+  asio::awaitable<void> start();
+  asio::awaitable<void> accept_loop(Listening& listening);
   void shutdown();
-  // One line: version, node, listeners as bound, metrics URL, data dirs, config source.
+  asio::awaitable<void> stop();
+  // One line: version, node, cluster, listeners as bound, metrics URL, data dirs, config source.
   void log_startup_banner() const;
-  // Creates __consumer_offsets if missing and replays it into the group coordinator.
-  void load_groups();
+  // The group coordinator follows the leadership of __consumer_offsets partitions.
+  void follow_offsets_partitions();
 
   BrokerConfig config_;
   asio::io_context io_{1};
   std::unique_ptr<storage::LogManager> logs_;
   storage::Flusher flusher_;
-  TopicRegistry topics_;
-  PartitionWatchers watchers_;
+  TopicConfigResolver resolver_;
+  std::unique_ptr<cluster::ClusterNode> cluster_;
   coordinator::AsioTimerService group_timers_;
-  coordinator::OffsetsLog offsets_log_;
-  coordinator::GroupCoordinator groups_;
+  std::unique_ptr<coordinator::OffsetsLog> offsets_log_;
+  std::unique_ptr<coordinator::GroupCoordinator> groups_;
   BrokerMetrics metrics_;
   RequestMemoryPool request_memory_;
   // 16 MiB: a produce pipeline of 1 MiB requests reuses its buffers.
   FrameBufferPool frame_buffers_{16u << 20};
-  BrokerContext context_;
-  std::vector<asio::ip::tcp::acceptor> acceptors_;
+  std::unique_ptr<BrokerContext> context_;
+  std::vector<std::unique_ptr<Listening>> acceptors_;
   asio::signal_set signals_;
   // The HTTP listener(s) for /metrics (http.listeners); none when that is empty.
   std::unique_ptr<HttpServer> http_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
+  std::exception_ptr startup_failure_;
   // Storage background threads (retention, checkpoints, compaction): off the event loop.
   std::unique_ptr<storage::LogMaintenance> maintenance_;
   std::unique_ptr<storage::LogCleaner> cleaner_;

@@ -29,9 +29,11 @@ int16_t read_be16(const uint8_t* p) { return static_cast<int16_t>((uint16_t(p[0]
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::function<void(Connection*)> on_closed)
+Connection::Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::string listener,
+                       std::function<void(Connection*)> on_closed)
     : socket_(std::move(socket)),
       broker_(broker),
+      listener_(std::move(listener)),
       on_closed_(std::move(on_closed)),
       response_ready_(socket_.get_executor()),
       slot_free_(socket_.get_executor()),
@@ -180,6 +182,7 @@ asio::awaitable<void> Connection::process(uint64_t sequence, FrameBuffer frame, 
   try {
     protocol::Reader reader(frame.span());
     RequestContext context;
+    context.listener = listener_;
     context.header.decode(reader, protocol::request_header_version(api_key, api_version));
     context.body = frame.span().subspan(reader.position());
     co_await handler->handle(broker_, context);

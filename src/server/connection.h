@@ -15,7 +15,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "server/async_event.h"
+#include "common/async_event.h"
 #include "server/broker_context.h"
 #include "server/frame_buffer.h"
 #include "server/request_memory_pool.h"
@@ -25,7 +25,9 @@ namespace runnel::server {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::function<void(Connection*)> on_closed);
+  // `listener`: the name of the listener it came in on (addresses in answers use it).
+  Connection(asio::ip::tcp::socket socket, BrokerContext& broker, std::string listener,
+             std::function<void(Connection*)> on_closed);
   ~Connection();
 
   void start();
@@ -45,6 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::ip::tcp::socket socket_;
   BrokerContext& broker_;
+  const std::string listener_;
   std::function<void(Connection*)> on_closed_;
   std::string peer_;
   bool closed_ = false;

@@ -12,6 +12,9 @@ namespace runnel::server {
 
 struct RequestContext {
   protocol::RequestHeader header;
+  // The listener the request came in on (its name, e.g. PLAINTEXT): Metadata and
+  // FindCoordinator give addresses on the same listener.
+  std::string listener = "PLAINTEXT";
   // The request bytes after the header. Mutable because produce patches record
   // batches (offsets, epochs) in place before writing them; the connection owns them.
   std::span<uint8_t> body;

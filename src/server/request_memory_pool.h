@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "server/async_event.h"
+#include "common/async_event.h"
 
 namespace runnel::server {
 

@@ -1,11 +1,14 @@
 // AlterConfigs (replace a topic's whole override set) and
-// IncrementalAlterConfigs (SET / DELETE / APPEND / SUBTRACT per key).
+// IncrementalAlterConfigs (SET / DELETE / APPEND / SUBTRACT per key). Topic
+// configs live in the metadata store: the controller writes them (requests are
+// forwarded there), every broker applies them from its image.
 #include <algorithm>
 #include <set>
 
 #include "protocol/messages/alter_configs.h"
 #include "protocol/messages/incremental_alter_configs.h"
 #include "server/api_handlers.h"
+#include "server/controller_routing.h"
 #include "server/handlers/config_resources.h"
 
 namespace runnel::server {
@@ -19,14 +22,16 @@ std::string join_list(const std::vector<std::string>& items) {
   return text;
 }
 
-// Checks the resource is a topic we host (broker configs are static in Runnel).
+// Checks the resource is an existing topic (broker configs are static in Runnel).
 AdminResult check_resource(const BrokerContext& broker, int8_t type, const std::string& name) {
   switch (static_cast<ConfigResourceType>(type)) {
     case ConfigResourceType::kTopic:
-      if (!broker.topics.find(name)) return {ErrorCode::kUnknownTopicOrPartition, "Topic " + name + " does not exist"};
+      if (!broker.cluster.image()->topic(name))
+        return {ErrorCode::kUnknownTopicOrPartition, "Topic " + name + " does not exist"};
       return {};
     case ConfigResourceType::kBroker:
-      if (!names_this_broker(broker.config, name)) return {ErrorCode::kInvalidRequest, "Unexpected broker id"};
+      if (!names_this_broker(broker.config, name) && !broker.cluster.image()->broker(std::atoi(name.c_str())))
+        return {ErrorCode::kInvalidRequest, "Unexpected broker id"};
       return {ErrorCode::kInvalidConfig,
               "Runnel broker configs are static: set them in the config file or with --set and restart"};
     default:
@@ -48,6 +53,13 @@ template <typename Out>
 void set_result(Out& out, const AdminResult& result) {
   out.error_code = to_wire(result.error);
   if (!result.ok()) out.error_message = result.message;
+}
+
+AdminResult validate_overrides(const ConfigMap& overrides) {
+  for (const auto& [key, value] : overrides) {
+    if (auto error = validate_topic_config(key, value)) return {ErrorCode::kInvalidConfig, *error};
+  }
+  return {};
 }
 
 AdminResult apply_incremental(const BrokerContext& broker,
@@ -73,7 +85,7 @@ AdminResult apply_incremental(const BrokerContext& broker,
         if (def->type != ConfigType::kList) {
           return {ErrorCode::kInvalidConfig, "Config value append/subtract is not allowed for config key " + config.name};
         }
-        auto items = split_config_list(broker.topics.resolver().value(overrides, config.name));
+        auto items = split_config_list(broker.resolver.value(overrides, config.name));
         for (const auto& item : split_config_list(config.value.value_or(""))) {
           const auto found = std::find(items.begin(), items.end(), item);
           if (static_cast<AlterOp>(config.config_operation) == AlterOp::kAppend) {
@@ -96,6 +108,8 @@ AdminResult apply_incremental(const BrokerContext& broker,
 
 asio::awaitable<void> handle_alter_configs(BrokerContext& broker, RequestContext& context) {
   const auto request = context.decode_body<protocol::AlterConfigsRequest>();
+  const auto route = co_await route_to_controller(broker, context);
+  if (route == Routing::kForwarded) co_return;
   protocol::AlterConfigsResponse response;
   const auto duplicates = duplicate_resources(request.resources);
   for (const auto& resource : request.resources) {
@@ -103,7 +117,8 @@ asio::awaitable<void> handle_alter_configs(BrokerContext& broker, RequestContext
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
     AdminResult result;
-    if (duplicates.contains({resource.resource_type, resource.resource_name})) {
+    if (route == Routing::kNoController) result = {ErrorCode::kNotController, "No controller could be reached."};
+    if (result.ok() && duplicates.contains({resource.resource_type, resource.resource_name})) {
       result = {ErrorCode::kInvalidRequest, "Error due to duplicate resource in request"};
     }
     if (result.ok()) result = check_resource(broker, resource.resource_type, resource.resource_name);
@@ -113,16 +128,18 @@ asio::awaitable<void> handle_alter_configs(BrokerContext& broker, RequestContext
       if (!config.value) result = {ErrorCode::kInvalidRequest, "Null value not supported for: " + config.name};
       else overrides[config.name] = *config.value;
     }
-    if (result.ok()) result = broker.topics.validate_overrides(overrides);
-    if (result.ok() && !request.validate_only) result = broker.topics.set_overrides(resource.resource_name, overrides);
+    if (result.ok()) result = validate_overrides(overrides);
+    if (result.ok() && !request.validate_only)
+      result = co_await broker.cluster.controller().set_topic_configs(resource.resource_name, overrides);
     set_result(out, result);
   }
   context.respond(response);
-  co_return;
 }
 
 asio::awaitable<void> handle_incremental_alter_configs(BrokerContext& broker, RequestContext& context) {
   const auto request = context.decode_body<protocol::IncrementalAlterConfigsRequest>();
+  const auto route = co_await route_to_controller(broker, context);
+  if (route == Routing::kForwarded) co_return;
   protocol::IncrementalAlterConfigsResponse response;
   const auto duplicates = duplicate_resources(request.resources);
   for (const auto& resource : request.resources) {
@@ -130,21 +147,22 @@ asio::awaitable<void> handle_incremental_alter_configs(BrokerContext& broker, Re
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
     AdminResult result;
-    if (duplicates.contains({resource.resource_type, resource.resource_name})) {
+    if (route == Routing::kNoController) result = {ErrorCode::kNotController, "No controller could be reached."};
+    if (result.ok() && duplicates.contains({resource.resource_type, resource.resource_name})) {
       result = {ErrorCode::kInvalidRequest, "Error due to duplicate resource in request"};
     }
     if (result.ok()) result = check_resource(broker, resource.resource_type, resource.resource_name);
     ConfigMap overrides;
     if (result.ok()) {
-      overrides = broker.topics.overrides(resource.resource_name);
+      overrides = broker.cluster.image()->topic(resource.resource_name)->configs;
       result = apply_incremental(broker, resource, overrides);
     }
-    if (result.ok()) result = broker.topics.validate_overrides(overrides);
-    if (result.ok() && !request.validate_only) result = broker.topics.set_overrides(resource.resource_name, overrides);
+    if (result.ok()) result = validate_overrides(overrides);
+    if (result.ok() && !request.validate_only)
+      result = co_await broker.cluster.controller().set_topic_configs(resource.resource_name, overrides);
     set_result(out, result);
   }
   context.respond(response);
-  co_return;
 }
 
 }  // namespace runnel::server

@@ -1,6 +1,6 @@
 // DeleteGroups: removes empty groups and their offsets (tombstones in
 // __consumer_offsets); answered once the tombstones are durable.
-#include "coordinator/await_callback.h"
+#include "common/await_callback.h"
 #include "protocol/messages/delete_groups.h"
 #include "server/api_handlers.h"
 
@@ -8,7 +8,7 @@ namespace runnel::server {
 
 asio::awaitable<void> handle_delete_groups(BrokerContext& broker, RequestContext& context) {
   const auto request = context.decode_body<protocol::DeleteGroupsRequest>();
-  const auto errors = co_await coordinator::await_callback<std::vector<ErrorCode>>(
+  const auto errors = co_await await_callback<std::vector<ErrorCode>>(
       [&](std::function<void(std::vector<ErrorCode>)> done) {
         broker.groups.delete_groups(request.groups_names, std::move(done));
       });

@@ -1,7 +1,9 @@
-// DeleteRecords: advance a partition's log start offset (whole segments below it
-// are removed); -1 means up to the high watermark.
+// DeleteRecords: advance a partition's log start offset on its leader (whole
+// segments below it are removed); -1 means up to the high watermark. Followers
+// follow the leader's log start from their fetch responses.
 #include "protocol/messages/delete_records.h"
 #include "server/api_handlers.h"
+#include "server/partition_routing.h"
 
 namespace runnel::server {
 
@@ -16,11 +18,13 @@ asio::awaitable<void> handle_delete_records(BrokerContext& broker, RequestContex
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = partition.partition_index;
       out.low_watermark = -1;
-      const auto log = broker.topics.log(topic.name, partition.partition_index);
-      if (!log) {
-        out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
+      const auto replica = broker.cluster.replicas().get(topic.name, partition.partition_index);
+      if (!replica || !replica->is_leader()) {
+        out.error_code = to_wire(replica ? ErrorCode::kNotLeaderOrFollower
+                                         : absent_replica_error(broker, topic.name, partition.partition_index));
         continue;
       }
+      const auto& log = replica->log();
       const int64_t high_watermark = log->high_watermark();
       const int64_t target = partition.offset == -1 ? high_watermark : partition.offset;
       if (target < 0 || target > high_watermark) {
@@ -35,7 +39,7 @@ asio::awaitable<void> handle_delete_records(BrokerContext& broker, RequestContex
   }
   // The new log start must survive a crash, so checkpoint it before answering.
   if (any_deleted) {
-    if (const auto ec = broker.topics.logs().write_checkpoints()) {
+    if (const auto ec = broker.logs.write_checkpoints()) {
       for (auto& topic : response.topics) {
         for (auto& partition : topic.partitions) {
           if (partition.error_code == 0) partition.error_code = to_wire(ErrorCode::kKafkaStorageError);

@@ -1,6 +1,8 @@
-// DescribeCluster: this broker, which is also the controller.
+// DescribeCluster: the live brokers (addresses on the listener the request came
+// in on, with racks) and the controller, from the metadata image.
 #include "protocol/messages/describe_cluster.h"
 #include "server/api_handlers.h"
+#include "server/partition_routing.h"
 
 namespace runnel::server {
 
@@ -12,14 +14,19 @@ asio::awaitable<void> handle_describe_cluster(BrokerContext& broker, RequestCont
     response.error_code = to_wire(ErrorCode::kMismatchedEndpointType);
     response.error_message = "Only broker endpoints are served";
   } else {
+    const auto image = broker.cluster.image();
     response.endpoint_type = kBrokerEndpoints;
-    response.cluster_id = broker.config.cluster_id;
-    response.controller_id = broker.config.node_id;
-    const auto& listener = broker.config.effective_advertised_listeners().front();
-    auto& node = response.brokers.emplace_back();
-    node.broker_id = broker.config.node_id;
-    node.host = listener.host.empty() ? "localhost" : listener.host;
-    node.port = listener.port;
+    response.cluster_id = broker.cluster.cluster_id();
+    response.controller_id = image->controller_id();
+    for (const auto& [id, registration] : image->brokers) {
+      const auto address = client_address(*image, id, context.listener);
+      if (!address) continue;
+      auto& node = response.brokers.emplace_back();
+      node.broker_id = id;
+      node.host = address->host;
+      node.port = address->port;
+      node.rack = address->rack;
+    }
   }
   context.respond(response);
   co_return;

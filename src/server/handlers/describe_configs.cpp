@@ -1,4 +1,5 @@
-// DescribeConfigs: topic configs (with sources and synonyms) and broker configs.
+// DescribeConfigs: topic configs (with sources and synonyms), from the metadata
+// image so every broker answers the same, and this broker's configs.
 #include <algorithm>
 
 #include "protocol/messages/describe_configs.h"
@@ -19,13 +20,13 @@ asio::awaitable<void> handle_describe_configs(BrokerContext& broker, RequestCont
     bool read_only = false;
     switch (static_cast<ConfigResourceType>(resource.resource_type)) {
       case ConfigResourceType::kTopic:
-        if (!broker.topics.find(resource.resource_name)) {
-          out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
-          out.error_message = "Topic " + resource.resource_name + " does not exist";
-          continue;
+        if (const auto* topic = broker.cluster.image()->topic(resource.resource_name)) {
+          configs = broker.resolver.describe(topic->configs);
+          break;
         }
-        configs = broker.topics.describe_configs(resource.resource_name);
-        break;
+        out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
+        out.error_message = "Topic " + resource.resource_name + " does not exist";
+        continue;
       case ConfigResourceType::kBroker:
         if (!names_this_broker(broker.config, resource.resource_name)) {
           out.error_code = to_wire(ErrorCode::kInvalidRequest);

@@ -1,6 +1,8 @@
 // DescribeLogDirs: each log dir with the size of every partition it holds.
 #include <sys/statvfs.h>
 
+#include <map>
+
 #include "protocol/messages/describe_log_dirs.h"
 #include "server/api_handlers.h"
 
@@ -20,7 +22,8 @@ asio::awaitable<void> handle_describe_log_dirs(BrokerContext& broker, RequestCon
     }
     return false;
   };
-  for (const auto& dir : broker.topics.logs().log_dirs()) {
+  const auto hosted = broker.logs.partitions();
+  for (const auto& dir : broker.logs.log_dirs()) {
     auto& out = response.results.emplace_back();
     out.log_dir = dir;
     struct statvfs stats {};
@@ -31,21 +34,24 @@ asio::awaitable<void> handle_describe_log_dirs(BrokerContext& broker, RequestCon
       out.error_code = to_wire(ErrorCode::kKafkaStorageError);
       continue;
     }
-    for (const auto& topic : broker.topics.all()) {
-      protocol::DescribeLogDirsResponse::DescribeLogDirsTopic topic_out;
-      topic_out.name = topic.name;
-      for (int32_t p = 0; p < topic.partitions; ++p) {
-        if (!wanted(topic.name, p) || broker.topics.logs().log_dir_of(topic.name, p) != dir) continue;
-        const auto log = broker.topics.log(topic.name, p);
-        if (!log) continue;
-        auto& partition = topic_out.partitions.emplace_back();
-        partition.partition_index = p;
-        partition.partition_size = log->size_bytes();
-        partition.offset_lag = 0;
-        partition.is_future_key = false;
-      }
-      if (!topic_out.partitions.empty()) out.topics.push_back(std::move(topic_out));
+    // Every replica hosted here, grouped by topic (a follower's lag is its
+    // distance to the leader's high watermark as it last heard it: 0 here).
+    std::map<std::string, protocol::DescribeLogDirsResponse::DescribeLogDirsTopic> by_topic;
+    for (const auto& hosted_partition : hosted) {
+      const auto& topic = hosted_partition.topic;
+      const int32_t p = hosted_partition.partition;
+      if (!wanted(topic, p) || broker.logs.log_dir_of(topic, p) != dir) continue;
+      const auto log = broker.logs.get(topic, p);
+      if (!log) continue;
+      auto& topic_out = by_topic[topic];
+      topic_out.name = topic;
+      auto& partition = topic_out.partitions.emplace_back();
+      partition.partition_index = p;
+      partition.partition_size = log->size_bytes();
+      partition.offset_lag = std::max<int64_t>(0, log->log_end_offset() - log->high_watermark());
+      partition.is_future_key = false;
     }
+    for (auto& [name, topic_out] : by_topic) out.topics.push_back(std::move(topic_out));
   }
   context.respond(response);
   co_return;

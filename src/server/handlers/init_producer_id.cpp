@@ -1,8 +1,8 @@
 // InitProducerId: a producer id and epoch for an idempotent producer.
 // As Kafka's TransactionCoordinator.handleInitProducerId for a null transactional
 // id: always a fresh id (epoch 0), even when a v3+ client passes its current id
-// and epoch to bump it (KIP-360). Ids come from a durable block allocator, so
-// none is reused after a crash.
+// and epoch to bump it (KIP-360). Ids come in blocks from one counter in the
+// metadata store, so no two brokers and no restart ever hand out the same id.
 //
 // Transactional ids: there is no transaction coordinator yet, so a non-null id
 // gets COORDINATOR_NOT_AVAILABLE — the same answer FindCoordinator gives for the
@@ -27,15 +27,17 @@ asio::awaitable<void> handle_init_producer_id(BrokerContext& broker, RequestCont
     response.error_code = to_wire(ErrorCode::kCoordinatorNotAvailable);
   } else if (no_id != no_epoch) {
     response.error_code = to_wire(ErrorCode::kInvalidRequest);  // both or neither (Kafka's KafkaApis)
-  } else if (const auto id = broker.topics.logs().producer_ids().allocate()) {
-    response.producer_id = *id;
-    response.producer_epoch = 0;
   } else {
-    // Both id blocks used up before the background thread reserved another: retriable.
-    response.error_code = to_wire(ErrorCode::kCoordinatorLoadInProgress);
+    const auto id = co_await broker.cluster.producer_ids().allocate();
+    if (id) {
+      response.producer_id = *id;
+      response.producer_epoch = 0;
+    } else {
+      // The metadata store did not answer: retriable.
+      response.error_code = to_wire(ErrorCode::kCoordinatorLoadInProgress);
+    }
   }
   context.respond(response);
-  co_return;
 }
 
 }  // namespace runnel::server

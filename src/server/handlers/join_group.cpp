@@ -1,6 +1,6 @@
 // JoinGroup: hands the request to the group coordinator and answers when the
 // rebalance it joined completes (or at once with an error / MEMBER_ID_REQUIRED).
-#include "coordinator/await_callback.h"
+#include "common/await_callback.h"
 #include "protocol/messages/join_group.h"
 #include "server/api_handlers.h"
 
@@ -24,7 +24,7 @@ asio::awaitable<void> handle_join_group(BrokerContext& broker, RequestContext& c
   for (auto& p : request.protocols) params.protocols.push_back({std::move(p.name), std::move(p.metadata)});
   params.reason = request.reason.value_or("");
 
-  const auto result = co_await coordinator::await_callback<coordinator::JoinResult>(
+  const auto result = co_await await_callback<coordinator::JoinResult>(
       [&](std::function<void(coordinator::JoinResult)> done) {
         broker.groups.join_group(std::move(params), std::move(done));
       });

@@ -1,7 +1,7 @@
 // OffsetCommit: partitions of unknown topics are refused here
 // (UNKNOWN_TOPIC_OR_PARTITION); the rest go to the coordinator, which answers
 // once the commit is durable.
-#include "coordinator/await_callback.h"
+#include "common/await_callback.h"
 #include "protocol/messages/offset_commit.h"
 #include "server/api_handlers.h"
 
@@ -21,11 +21,11 @@ asio::awaitable<void> handle_offset_commit(BrokerContext& broker, RequestContext
   for (auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.name = topic.name;
-    const auto info = broker.topics.find(topic.name);
+    const auto* info = broker.cluster.image()->topic(topic.name);
     for (auto& partition : topic.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = partition.partition_index;
-      if (!info || partition.partition_index < 0 || partition.partition_index >= info->partitions) {
+      if (!info || partition.partition_index < 0 || partition.partition_index >= info->partition_count()) {
         out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
@@ -38,7 +38,7 @@ asio::awaitable<void> handle_offset_commit(BrokerContext& broker, RequestContext
     }
   }
   if (!params.offsets.empty()) {
-    const auto errors = co_await coordinator::await_callback<std::vector<ErrorCode>>(
+    const auto errors = co_await await_callback<std::vector<ErrorCode>>(
         [&](std::function<void(std::vector<ErrorCode>)> done) {
           broker.groups.commit_offsets(std::move(params), std::move(done));
         });

@@ -1,6 +1,6 @@
 // OffsetDelete: removes a group's committed offsets for some partitions, except
 // those of topics the group is still consuming (GROUP_SUBSCRIBED_TO_TOPIC).
-#include "coordinator/await_callback.h"
+#include "common/await_callback.h"
 #include "protocol/messages/offset_delete.h"
 #include "server/api_handlers.h"
 
@@ -14,11 +14,11 @@ asio::awaitable<void> handle_offset_delete(BrokerContext& broker, RequestContext
   for (const auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.name = topic.name;
-    const auto info = broker.topics.find(topic.name);
+    const auto* info = broker.cluster.image()->topic(topic.name);
     for (const auto& partition : topic.partitions) {
       auto& out = topic_out.partitions.emplace_back();
       out.partition_index = partition.partition_index;
-      if (!info || partition.partition_index < 0 || partition.partition_index >= info->partitions) {
+      if (!info || partition.partition_index < 0 || partition.partition_index >= info->partition_count()) {
         out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
         continue;
       }
@@ -26,7 +26,7 @@ asio::awaitable<void> handle_offset_delete(BrokerContext& broker, RequestContext
       partitions.push_back({topic.name, partition.partition_index});
     }
   }
-  const auto result = co_await coordinator::await_callback<coordinator::OffsetDeleteResult>(
+  const auto result = co_await await_callback<coordinator::OffsetDeleteResult>(
       [&](std::function<void(coordinator::OffsetDeleteResult)> done) {
         broker.groups.delete_offsets(request.group_id, std::move(partitions), std::move(done));
       });

@@ -1,14 +1,16 @@
-// OffsetForLeaderEpoch: the end offset of the requested leader epoch. A single
-// node has only ever had epoch 0, which is still open, so its end is the log end.
+// OffsetForLeaderEpoch (KIP-101/279): the end offset of a leader epoch from the
+// leader's leader-epoch-checkpoint: the start offset of the next higher epoch, or
+// the log end for the current one, with the largest epoch at or below the one
+// asked for. Followers and clients (KIP-320, truncation detection) ask the leader.
 #include "protocol/messages/offset_for_leader_epoch.h"
 #include "server/api_handlers.h"
+#include "server/partition_routing.h"
 
 namespace runnel::server {
 
 asio::awaitable<void> handle_offset_for_leader_epoch(BrokerContext& broker, RequestContext& context) {
   const auto request = context.decode_body<protocol::OffsetForLeaderEpochRequest>();
   protocol::OffsetForLeaderEpochResponse response;
-  constexpr int32_t kCurrentEpoch = 0;
   for (const auto& topic : request.topics) {
     auto& topic_out = response.topics.emplace_back();
     topic_out.topic = topic.topic;
@@ -17,18 +19,23 @@ asio::awaitable<void> handle_offset_for_leader_epoch(BrokerContext& broker, Requ
       out.partition = partition.partition;
       out.leader_epoch = -1;
       out.end_offset = -1;
-      const auto log = broker.topics.log(topic.topic, partition.partition);
-      if (!log) {
-        out.error_code = to_wire(ErrorCode::kUnknownTopicOrPartition);
-      } else if (partition.current_leader_epoch > kCurrentEpoch) {
-        out.error_code = to_wire(ErrorCode::kUnknownLeaderEpoch);
-      } else if (partition.current_leader_epoch >= 0 && partition.current_leader_epoch < kCurrentEpoch) {
-        out.error_code = to_wire(ErrorCode::kFencedLeaderEpoch);
-      } else if (partition.leader_epoch == kCurrentEpoch) {
-        out.leader_epoch = kCurrentEpoch;
-        out.end_offset = log->log_end_offset();
+      const auto replica = broker.cluster.replicas().get(topic.topic, partition.partition);
+      ErrorCode error = ErrorCode::kNone;
+      if (!replica) {
+        error = absent_replica_error(broker, topic.topic, partition.partition);
+      } else if (!replica->is_leader()) {
+        error = ErrorCode::kNotLeaderOrFollower;
+      } else {
+        error = replica->check_leader_epoch(partition.current_leader_epoch);
       }
-      // Any other requested epoch is unknown here: (-1, -1), as Kafka answers.
+      if (error != ErrorCode::kNone) {
+        out.error_code = to_wire(error);
+        continue;
+      }
+      // An epoch above every known one is unknown here: (-1, -1), as Kafka answers.
+      const auto end = replica->log()->end_offset_for_epoch(partition.leader_epoch);
+      out.leader_epoch = end.epoch;
+      out.end_offset = end.end_offset;
     }
   }
   context.respond(response);

@@ -1,14 +1,17 @@
-// Produce: validate and append each partition's batches, then answer once they
-// are durable (group-committed fsync), unless acks=0.
+// Produce: each partition's batches go to its leader replica here (else
+// NOT_LEADER_OR_FOLLOWER, with the current leader where the version carries it),
+// which stamps its leader epoch and appends them. acks=all is answered once
+// every in-sync replica holds the batch and it is fsynced here (the high
+// watermark passed it), acks=1 once it is fsynced here, acks=0 never.
 #include <chrono>
 #include <memory>
 
-#include <asio/post.hpp>
-
-#include "coordinator/internal_topics.h"
+#include "common/internal_topics.h"
 #include "protocol/messages/produce.h"
 #include "server/api_handlers.h"
 #include "server/clock.h"
+#include "server/controller_routing.h"
+#include "server/partition_routing.h"
 #include "storage/message_set_conversion.h"
 
 namespace runnel::server {
@@ -16,22 +19,19 @@ namespace {
 
 using protocol::ProduceRequest;
 using protocol::ProduceResponse;
-
-// Collects flush completions for one request on the event loop.
-struct PendingDurability {
-  explicit PendingDurability(const asio::any_io_executor& executor) : done(executor) {}
-  int remaining = 0;
-  AsyncEvent done;
-  // Where each awaited flush's result goes: (topic index, partition index, error).
-  struct Slot {
-    size_t topic;
-    size_t partition;
-    ErrorCode error = ErrorCode::kNone;
-  };
-  std::vector<Slot> slots;
-};
+using Clock = std::chrono::steady_clock;
 
 constexpr int16_t kProduceKey = ProduceRequest::kApiKey;
+
+// An append that waits for replication or durability before it is answered.
+struct PendingAppend {
+  size_t topic;
+  size_t partition;
+  std::shared_ptr<replication::Partition> replica;
+  int64_t end_offset;
+  int32_t leader_epoch;
+  int32_t min_insync_replicas;
+};
 
 void record_errors(BrokerMetrics& metrics, const ProduceResponse& response) {
   for (const auto& topic : response.responses) {
@@ -49,10 +49,11 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
   const int16_t acks = request.acks;
   const bool valid_acks = acks == 0 || acks == 1 || acks == -1;
   // With Kafka's flush interval configured, acks=1 means "in the page cache".
-  const bool wait_for_fsync = acks == -1 || (acks == 1 && !broker.config.log_flush_interval_messages &&
-                                             !broker.config.log_flush_interval_ms);
-  auto pending = std::make_shared<PendingDurability>(co_await asio::this_coro::executor);
+  const bool acks_one_waits_for_fsync = !broker.config.log_flush_interval_messages && !broker.config.log_flush_interval_ms;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(std::max(0, request.timeout_ms));
   const int64_t now = wall_clock_ms();
+  std::vector<PendingAppend> pending;
+  LeaderHints hints;
 
   for (auto& topic_data : request.topic_data) {
     auto& topic_response = response.responses.emplace_back();
@@ -62,22 +63,27 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
       topic_error = ErrorCode::kInvalidRequiredAcks;
     } else if (request.transactional_id) {
       topic_error = ErrorCode::kTransactionalIdAuthorizationFailed;
-    } else if (coordinator::is_internal_topic(topic_data.name)) {
+    } else if (is_internal_topic(topic_data.name)) {
       // Only the coordinators write internal topics (Kafka: "Cannot append to internal topic").
       topic_error = ErrorCode::kInvalidTopicException;
     } else {
-      topic_error = broker.topics.find_or_create(topic_data.name, broker.config.auto_create_topics_enable).first;
+      topic_error = co_await ensure_topic(broker, topic_data.name, broker.config.auto_create_topics_enable);
     }
+    const cluster::TopicImage* topic_image = broker.cluster.image()->topic(topic_data.name);
+    const int32_t min_insync =
+        topic_image ? static_cast<int32_t>(broker.resolver.int_value(topic_image->configs, "min.insync.replicas")) : 1;
     for (auto& partition_data : topic_data.partition_data) {
       auto& partition_response = topic_response.partition_responses.emplace_back();
       partition_response.index = partition_data.index;
       partition_response.base_offset = -1;
       ErrorCode error = topic_error;
-      std::shared_ptr<storage::Log> log;
+      std::shared_ptr<replication::Partition> replica;
       if (error == ErrorCode::kNone) {
-        log = broker.topics.log(topic_data.name, partition_data.index);
-        if (!log) error = ErrorCode::kUnknownTopicOrPartition;
+        replica = broker.cluster.replicas().get(topic_data.name, partition_data.index);
+        error = replica ? replica->check_produce(acks, min_insync)
+                        : absent_replica_error(broker, topic_data.name, partition_data.index);
       }
+      if (error == ErrorCode::kNotLeaderOrFollower) hints.add(broker, context.listener, topic_data.name, partition_data.index);
       if (error == ErrorCode::kNone && (partition_data.records.is_null || partition_data.records.size == 0)) {
         error = ErrorCode::kCorruptMessage;
       }
@@ -96,7 +102,8 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
         auto* bytes = const_cast<uint8_t*>(partition_data.records.data);
         std::span<uint8_t> batches(bytes, partition_data.records.size);
         if (!converted.empty()) batches = converted;
-        const auto result = log->append(batches, 0, now);
+        const int32_t epoch = replica->leader_epoch();
+        const auto result = replica->append_as_leader(batches, now);
         error = result.error;
         // A retried idempotent batch (result.duplicate) is answered like the original: its
         // base offset with NONE, as Kafka 3.x does. A keyless record on a compacted topic is
@@ -114,25 +121,12 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
         if (error == ErrorCode::kNone) {
           partition_response.base_offset = result.base_offset;
           partition_response.log_append_time_ms = result.log_append_time_ms;
-          partition_response.log_start_offset = log->log_start_offset();
-          ++pending->remaining;
-          const auto executor = co_await asio::this_coro::executor;
-          const std::string topic_name = topic_data.name;
-          const int32_t partition = partition_data.index;
-          const size_t slot = pending->slots.size();
-          pending->slots.push_back({response.responses.size() - 1, topic_response.partition_responses.size() - 1});
-          broker.flusher.request(
-              log, result.last_offset + 1,
-              [&broker, executor, pending, topic_name, partition, slot, wait_for_fsync](int64_t, ErrorCode flush_error) {
-                // Runs on the flusher thread: hand the result back to the event loop.
-                asio::post(executor, [&broker, pending, topic_name, partition, slot, flush_error, wait_for_fsync] {
-                  broker.watchers.notify(topic_name, partition);
-                  if (!wait_for_fsync) return;
-                  pending->slots[slot].error = flush_error;
-                  if (--pending->remaining == 0) pending->done.notify();
-                });
-              });
-          if (!wait_for_fsync) --pending->remaining;
+          partition_response.log_start_offset = replica->log_start_offset();
+          const bool waits = acks == -1 || (acks == 1 && acks_one_waits_for_fsync);
+          if (waits) {
+            pending.push_back({response.responses.size() - 1, topic_response.partition_responses.size() - 1, replica,
+                               result.last_offset + 1, epoch, acks == -1 ? min_insync : 0});
+          }
         }
       }
       if (error != ErrorCode::kNone) partition_response.error_code = to_wire(error);
@@ -144,13 +138,44 @@ asio::awaitable<void> handle_produce(BrokerContext& broker, RequestContext& cont
     context.send_response = false;
     co_return;
   }
-  while (pending->remaining > 0) co_await pending->done.wait();
-  for (const auto& slot : pending->slots) {
-    if (slot.error == ErrorCode::kNone) continue;
-    auto& partition_response = response.responses[slot.topic].partition_responses[slot.partition];
-    partition_response.error_code = to_wire(slot.error);
-    partition_response.base_offset = -1;
+  // Wait for every appended partition: its replicas (acks=all) or its fsync
+  // here (acks=1), woken by the partition's state changes, never by polling.
+  AsyncEvent changed(co_await asio::this_coro::executor);
+  std::vector<replication::PartitionWaiters::Registration> registrations;
+  for (const auto& p : pending) registrations.push_back(p.replica->state_waiters().add(&changed));
+  size_t open = pending.size();
+  std::vector<bool> done(pending.size(), false);
+  while (open > 0) {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (done[i]) continue;
+      const auto& p = pending[i];
+      const auto status = acks == -1 ? p.replica->replicated_status(p.end_offset, p.leader_epoch, p.min_insync_replicas)
+                                     : p.replica->durable_status(p.end_offset, p.leader_epoch);
+      if (!status) continue;
+      done[i] = true;
+      --open;
+      if (*status != ErrorCode::kNone) {
+        auto& out = response.responses[p.topic].partition_responses[p.partition];
+        out.error_code = to_wire(*status);
+        out.base_offset = -1;
+        if (*status == ErrorCode::kNotLeaderOrFollower) hints.add(broker, context.listener, response.responses[p.topic].name, out.index);
+      }
+    }
+    if (open == 0) break;
+    if (Clock::now() >= deadline) {
+      // Kafka: the request timed out before enough replicas acknowledged.
+      for (size_t i = 0; i < pending.size(); ++i) {
+        if (done[i]) continue;
+        auto& out = response.responses[pending[i].topic].partition_responses[pending[i].partition];
+        out.error_code = to_wire(ErrorCode::kRequestTimedOut);
+        out.base_offset = -1;
+      }
+      break;
+    }
+    co_await changed.wait_until(deadline);
   }
+  registrations.clear();
+  hints.fill(response, context.version());
   record_errors(broker.metrics, response);
   context.respond(response);
 }

@@ -1,6 +1,6 @@
 // SyncGroup: followers wait for the leader's assignment; the leader's is stored
 // durably, then everyone gets their share.
-#include "coordinator/await_callback.h"
+#include "common/await_callback.h"
 #include "protocol/messages/sync_group.h"
 #include "server/api_handlers.h"
 
@@ -24,7 +24,7 @@ asio::awaitable<void> handle_sync_group(BrokerContext& broker, RequestContext& c
   params.protocol_name = std::move(request.protocol_name);
   for (auto& a : request.assignments) params.assignments[a.member_id] = std::move(a.assignment);
 
-  const auto result = co_await coordinator::await_callback<coordinator::SyncResult>(
+  const auto result = co_await await_callback<coordinator::SyncResult>(
       [&](std::function<void(coordinator::SyncResult)> done) {
         broker.groups.sync_group(std::move(params), std::move(done));
       });

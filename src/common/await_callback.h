@@ -14,7 +14,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-namespace runnel::coordinator {
+namespace runnel {
 
 template <typename Result, typename Start>
 asio::awaitable<Result> await_callback(Start start) {

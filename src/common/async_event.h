@@ -9,7 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
-namespace runnel::server {
+namespace runnel {
 
 class AsyncEvent {
  public:
