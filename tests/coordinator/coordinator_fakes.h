@@ -90,15 +90,21 @@ class FakeStore final : public GroupStore {
   std::vector<Write> written_;
 };
 
-// Captures one callback result.
+// Captures one callback result (the last, if called again; calls() counts them).
 template <typename Result>
 struct Capture {
   std::shared_ptr<std::optional<Result>> value = std::make_shared<std::optional<Result>>();
+  std::shared_ptr<int> count = std::make_shared<int>(0);
   std::function<void(Result)> callback() {
     auto v = value;
-    return [v](Result r) { *v = std::move(r); };
+    auto n = count;
+    return [v, n](Result r) {
+      *v = std::move(r);
+      ++*n;
+    };
   }
   bool done() const { return value->has_value(); }
+  int calls() const { return *count; }
   const Result& operator*() const { return **value; }
   const Result* operator->() const { return &**value; }
 };

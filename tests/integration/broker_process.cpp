@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -46,12 +47,17 @@ std::string RunnelBinaryPath() {
   return RUNNEL_BINARY;
 }
 
-std::uint16_t PickFreeLoopbackPort() {
+std::uint16_t PickFreeLoopbackPort() { return PickFreePort("127.0.0.1"); }
+
+std::uint16_t PickFreePort(const std::string& host) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return 0;
+  }
   addr.sin_port = 0;
   std::uint16_t port = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
@@ -62,25 +68,34 @@ std::uint16_t PickFreeLoopbackPort() {
   return port;
 }
 
-bool LoopbackPortAccepts(std::uint16_t port) {
+bool LoopbackPortAccepts(std::uint16_t port) { return PortAccepts("127.0.0.1", port); }
+
+bool PortAccepts(const std::string& host, std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return false;
+  }
   addr.sin_port = htons(port);
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
 }
 
-BrokerProcess::BrokerProcess(std::vector<std::string> overrides) : overrides_(std::move(overrides)) {
+BrokerProcess::BrokerProcess(std::vector<std::string> overrides)
+    : BrokerProcess(std::move(overrides), BrokerProcessOptions{}) {}
+
+BrokerProcess::BrokerProcess(std::vector<std::string> overrides, BrokerProcessOptions options)
+    : overrides_(std::move(overrides)), options_(std::move(options)) {
   dir_ = MakeTempDir("runnel-it-");
   log_dir_ = dir_ + "/logs";
-  stderr_path_ = dir_ + "/broker.stderr";
-  port_ = PickFreeLoopbackPort();
+  stderr_path_ = dir_ + "/" + options_.name + ".stderr";
+  port_ = options_.port != 0 ? options_.port : PickFreePort(options_.host);
   do {
-    http_port_ = PickFreeLoopbackPort();
+    http_port_ = PickFreePort(options_.host);
   } while (http_port_ == port_ && port_ != 0);
 }
 
@@ -96,17 +111,17 @@ BrokerProcess::~BrokerProcess() {
     }
   }
   if (OwnerFailed()) {
-    std::fprintf(stderr, "[broker] keeping data dir %s; broker stderr tail:\n%s\n", dir_.c_str(),
+    std::fprintf(stderr, "[%s] keeping data dir %s; stderr tail:\n%s\n", options_.name.c_str(), dir_.c_str(),
                  stderr_tail(40).c_str());
   } else {
     RemoveTree(dir_);
   }
 }
 
-std::string BrokerProcess::bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
+std::string BrokerProcess::bootstrap() const { return options_.host + ":" + std::to_string(port_); }
 
 std::string BrokerProcess::metrics_url() const {
-  return "http://127.0.0.1:" + std::to_string(http_port_) + "/metrics";
+  return "http://" + options_.host + ":" + std::to_string(http_port_) + "/metrics";
 }
 
 std::string BrokerProcess::partition_dir(const std::string& topic, int partition) const {
@@ -125,10 +140,10 @@ bool BrokerProcess::start(std::chrono::milliseconds timeout) {
     return false;
   }
   const std::string binary = RunnelBinaryPath();
-  const std::string listener = "PLAINTEXT://127.0.0.1:" + std::to_string(port_);
+  const std::string listener = "PLAINTEXT://" + options_.host + ":" + std::to_string(port_);
   // Never the default metrics port 9644: brokers of parallel tests would collide.
   std::vector<std::string> args = {binary, "serve", "--set", "listeners=" + listener, "--set", "log.dirs=" + log_dir_,
-                                   "--set", "http.listeners=http://127.0.0.1:" + std::to_string(http_port_)};
+                                   "--set", "http.listeners=http://" + options_.host + ":" + std::to_string(http_port_)};
   for (const auto& kv : overrides_) {
     args.push_back("--set");
     args.push_back(kv);
@@ -137,6 +152,20 @@ bool BrokerProcess::start(std::chrono::milliseconds timeout) {
   std::vector<char*> cargv;
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  // The environment is built before fork: the child of a threaded process may
+  // only call async-signal-safe functions until it execs.
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const auto name = entry.substr(0, entry.find('='));
+    const bool replaced = std::any_of(options_.environment.begin(), options_.environment.end(),
+                                      [&](const std::string& o) { return o.substr(0, o.find('=')) == name; });
+    if (!replaced) env.push_back(entry);
+  }
+  env.insert(env.end(), options_.environment.begin(), options_.environment.end());
+  std::vector<char*> cenv;
+  for (auto& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   {
     std::ofstream banner(stderr_path_, std::ios::app);
     banner << "=== harness: starting";
@@ -156,7 +185,7 @@ bool BrokerProcess::start(std::chrono::milliseconds timeout) {
     ::dup2(null_in, 0);
     ::dup2(err, 1);
     ::dup2(err, 2);
-    ::execv(cargv[0], cargv.data());
+    ::execve(cargv[0], cargv.data(), cenv.data());
     ::_exit(127);
   }
   pid_ = pid;
@@ -179,7 +208,7 @@ bool BrokerProcess::wait_until_accepting(std::chrono::milliseconds timeout, std:
       *why = "process exited with status " + std::to_string(last_exit_status_);
       return false;
     }
-    if (LoopbackPortAccepts(port_)) return true;
+    if (PortAccepts(options_.host, port_)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   *why = "port not accepting within " + std::to_string(timeout.count()) + " ms";

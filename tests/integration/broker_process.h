@@ -18,11 +18,19 @@ namespace runnel::it {
 // Path of the runnel binary: $RUNNEL_BINARY if set, else the build-time path.
 std::string RunnelBinaryPath();
 
+struct BrokerProcessOptions {
+  std::string host = "127.0.0.1";        // the listener's address (e.g. 127.0.0.11 in a test namespace)
+  std::uint16_t port = 0;                // 0: a free port on `host`
+  std::vector<std::string> environment;  // extra NAME=VALUE for the process
+  std::string name = "broker";           // in log lines and the stderr file name
+};
+
 class BrokerProcess {
  public:
   // `overrides` are "key=value" strings passed as `--set key=value`; they may
   // override the defaults this harness passes (listeners, log.dirs).
   explicit BrokerProcess(std::vector<std::string> overrides = {});
+  BrokerProcess(std::vector<std::string> overrides, BrokerProcessOptions options);
   ~BrokerProcess();
   BrokerProcess(const BrokerProcess&) = delete;
   BrokerProcess& operator=(const BrokerProcess&) = delete;
@@ -53,7 +61,11 @@ class BrokerProcess {
 
   pid_t pid() const { return pid_; }
   std::uint16_t port() const { return port_; }
-  std::string bootstrap() const;  // "127.0.0.1:PORT"
+  std::string bootstrap() const;  // "HOST:PORT"
+  const std::string& host() const { return options_.host; }
+  // Replaces `--set` overrides for the next start() (e.g. to change a setting across a restart).
+  void set_overrides(std::vector<std::string> overrides) { overrides_ = std::move(overrides); }
+  const std::vector<std::string>& overrides() const { return overrides_; }
   // The metrics endpoint (http.listeners), also on a free loopback port.
   std::uint16_t http_port() const { return http_port_; }
   std::string metrics_url() const;  // "http://127.0.0.1:PORT/metrics"
@@ -72,6 +84,7 @@ class BrokerProcess {
   bool wait_until_accepting(std::chrono::milliseconds timeout, std::string* why);
 
   std::vector<std::string> overrides_;
+  BrokerProcessOptions options_;
   std::vector<std::string> serve_args_;
   std::string dir_;
   std::string log_dir_;
@@ -82,10 +95,12 @@ class BrokerProcess {
   int last_exit_status_ = -1;
 };
 
-// Binds 127.0.0.1:0 and returns the port the kernel chose (then closes it).
+// Binds 127.0.0.1:0 (or host:0) and returns the port the kernel chose (then closes it).
 std::uint16_t PickFreeLoopbackPort();
+std::uint16_t PickFreePort(const std::string& host);
 
-// True if a TCP connection to 127.0.0.1:port succeeds right now.
+// True if a TCP connection to 127.0.0.1:port (or host:port) succeeds right now.
 bool LoopbackPortAccepts(std::uint16_t port);
+bool PortAccepts(const std::string& host, std::uint16_t port);
 
 }  // namespace runnel::it
