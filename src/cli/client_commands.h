@@ -10,5 +10,6 @@ void add_produce_command(CLI::App& app);   // produce_command.cpp
 void add_consume_command(CLI::App& app);   // consume_command.cpp
 void add_group_commands(CLI::App& app);    // group_commands.cpp
 void add_cluster_commands(CLI::App& app);  // cluster_commands.cpp
+void add_reassign_commands(CLI::App* topic);  // reassign_commands.cpp: topic reassign|reassignments
 
 }  // namespace runnel::cli

@@ -204,11 +204,16 @@ void describe_one(KafkaClient& client, const rd_kafka_metadata_t& md, const std:
   summary.add_row({"NAME", name});
   summary.add_row({"PARTITIONS", std::to_string(t->partition_cnt)});
   summary.add_row({"REPLICAS", std::to_string(replicas)});
+  // Fewer replicas in sync than assigned: a broker is down or behind.
+  const auto under_replicated = std::count_if(partitions.begin(), partitions.end(),
+                                              [](const auto* p) { return p->isr_cnt < p->replica_cnt; });
+  summary.add_row({"UNDER-REPLICATED", std::to_string(under_replicated)});
   if (human) summary.print();
 
   json.begin_object().field("name", name).field("internal", is_internal_topic(name));
-  json.field("replication_factor", replicas).key("partitions").begin_array();
-  Table table({"PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET"});
+  json.field("replication_factor", replicas).field("under_replicated_partitions", under_replicated);
+  json.key("partitions").begin_array();
+  Table table({"PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET", "STATUS"});
   for (const auto* p : partitions) {
     std::optional<Watermarks> w;
     std::optional<std::string> p_error;
@@ -223,11 +228,13 @@ void describe_one(KafkaClient& client, const rd_kafka_metadata_t& md, const std:
       }
     }
     table.add_row({std::to_string(p->id), std::to_string(p->leader), id_list(p->replicas, p->replica_cnt),
-                   id_list(p->isrs, p->isr_cnt), w ? std::to_string(w->low) : "-", w ? std::to_string(w->high) : "-"});
+                   id_list(p->isrs, p->isr_cnt), w ? std::to_string(w->low) : "-", w ? std::to_string(w->high) : "-",
+                   p->leader < 0 ? "offline" : p->isr_cnt < p->replica_cnt ? "under-replicated" : ""});
     json.begin_object().field("partition", p->id).field("leader", p->leader).key("replicas");
     json_ids(json, p->replicas, p->replica_cnt);
     json.key("isr");
     json_ids(json, p->isrs, p->isr_cnt);
+    json.field("under_replicated", p->isr_cnt < p->replica_cnt).field("offline", p->leader < 0);
     json.field("log_start_offset", w ? std::optional<int64_t>(w->low) : std::nullopt)
         .field("log_end_offset", w ? std::optional<int64_t>(w->high) : std::nullopt)
         .field("error", p_error)
@@ -456,6 +463,8 @@ void add_topic_commands(CLI::App& app) {
   cmd->add_option("-n,--num", add->add, "Number of partitions to add")->check(CLI::PositiveNumber);
   cmd->add_option("--total", add->total, "New total number of partitions")->check(CLI::PositiveNumber);
   cmd->add_flag("--dry-run", add->dry_run, "Only ask the broker to validate the request (validate_only)");
+
+  add_reassign_commands(topic);
 }
 
 }  // namespace runnel::cli

@@ -92,7 +92,8 @@ asio::awaitable<std::vector<CreatedTopic>> Controller::create_topics(std::vector
     } else {
       if (std::find(config_.capped_topics.begin(), config_.capped_topics.end(), topic.name) !=
           config_.capped_topics.end()) {
-        replication_factor = std::clamp(eligible, 1, replication_factor);
+        // Internal topics on a small cluster: as many replicas as there are brokers (as Kafka does).
+        if (replication_factor >= 1) replication_factor = std::min(replication_factor, std::max(eligible, 1));
       }
       if (partitions < 1) {
         fail(ErrorCode::kInvalidPartitions, "Number of partitions must be larger than 0.");
@@ -406,6 +407,10 @@ asio::awaitable<std::vector<AdminResult>> Controller::reassign(const std::vector
     const PartitionEntry* entry = image->partition(r.partition.topic, r.partition.partition);
     if (!entry) {
       results[i] = {ErrorCode::kUnknownTopicOrPartition, "This server does not host this topic-partition."};
+      continue;
+    }
+    if (r.target && r.target->empty()) {  // null cancels; an empty list is a mistake (as in Kafka)
+      results[i] = {ErrorCode::kInvalidReplicaAssignment, "The replica list is empty."};
       continue;
     }
     ErrorCode error = ErrorCode::kNone;

@@ -79,11 +79,16 @@ asio::awaitable<void> MetadataView::reload() {
   auto alive = alive_;
   watch_.reset();
   ++reloads_;
-  const auto status = co_await load(std::chrono::steady_clock::time_point::max());
-  if (!*alive || stopped_) co_return;
-  if (!status.ok()) {
-    spdlog::error("metadata: cannot read the image again: {}", status.message);
-    co_return;
+  // Until it works: a broker whose image stopped following the store would
+  // serve a frozen view for good.
+  for (;;) {
+    const auto status = co_await load(std::chrono::steady_clock::time_point::max());
+    if (!*alive || stopped_) co_return;
+    if (status.ok()) break;
+    spdlog::error("metadata: cannot read the image again ({}); retrying in 1 s", status.message);
+    asio::steady_timer pause(executor_, std::chrono::seconds(1));
+    co_await pause.async_wait(asio::use_awaitable);
+    if (!*alive || stopped_) co_return;
   }
   start();
 }

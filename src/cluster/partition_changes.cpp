@@ -153,50 +153,49 @@ IsrChangeResult change_isr(const PartitionState& state, const IsrChangeRequest& 
 std::optional<PartitionState> start_reassignment(const PartitionState& state, const std::vector<int32_t>& target,
                                                  const BrokerLiveness& brokers, ErrorCode* error) {
   if (error) *error = ErrorCode::kNone;
-  PartitionState next = state;
+  auto fail = [&](ErrorCode e) -> std::optional<PartitionState> {
+    if (error) *error = e;
+    return std::nullopt;
+  };
+  const bool moving = !state.adding_replicas.empty() || !state.removing_replicas.empty();
+  // The replicas before any move in progress began (KIP-455's "original").
+  std::vector<int32_t> original;
+  for (int32_t r : state.replicas)
+    if (!contains(state.adding_replicas, r)) original.push_back(r);
+  std::vector<int32_t> goal = target;
   if (target.empty()) {
-    // Cancel: back to the replicas before it started (KIP-455).
-    if (state.adding_replicas.empty() && state.removing_replicas.empty()) {
-      if (error) *error = ErrorCode::kNoReassignmentInProgress;
-      return std::nullopt;
-    }
-    std::vector<int32_t> original;
-    for (int32_t r : state.replicas)
-      if (!contains(state.adding_replicas, r)) original.push_back(r);
-    next.replicas = original;
-    next.adding_replicas.clear();
-    next.removing_replicas.clear();
+    // Cancel: back to the original replicas.
+    if (!moving) return fail(ErrorCode::kNoReassignmentInProgress);
+    goal = original;
   } else {
     std::vector<int32_t> seen;
     for (int32_t r : target) {
-      if (contains(seen, r) || r < 0) {
-        if (error) *error = ErrorCode::kInvalidReplicaAssignment;
-        return std::nullopt;
-      }
+      if (contains(seen, r) || r < 0) return fail(ErrorCode::kInvalidReplicaAssignment);
       seen.push_back(r);
-      if (!brokers.alive(r) && !contains(state.replicas, r)) {
-        if (error) *error = ErrorCode::kInvalidReplicaAssignment;
-        return std::nullopt;
-      }
-    }
-    // Replicas during the move: the target first (its order decides the preferred
-    // leader afterwards), then the old ones that are leaving.
-    const auto original = target_replicas(state);
-    next.replicas = target;
-    next.adding_replicas.clear();
-    next.removing_replicas.clear();
-    for (int32_t r : target)
-      if (!contains(original, r)) next.adding_replicas.push_back(r);
-    for (int32_t r : original) {
-      if (!contains(target, r)) {
-        next.replicas.push_back(r);
-        next.removing_replicas.push_back(r);
-      }
+      if (!brokers.alive(r) && !contains(state.replicas, r)) return fail(ErrorCode::kInvalidReplicaAssignment);
     }
   }
+  // Replicas during the move: the goal first (its order decides the preferred
+  // leader afterwards), then every current replica outside it that still holds
+  // data worth keeping until the goal is in sync: the original ones, and any in
+  // the ISR (a replica added by an earlier, unfinished move may lead by now).
+  // So a new move, or a cancel, during a move never drops the leader or the ISR.
+  PartitionState next = state;
+  next.replicas = goal;
+  next.adding_replicas.clear();
+  next.removing_replicas.clear();
+  for (int32_t r : goal)
+    if (!contains(original, r)) next.adding_replicas.push_back(r);
+  for (int32_t r : state.replicas) {
+    if (contains(goal, r)) continue;
+    if (contains(original, r) || contains(state.isr, r)) {
+      next.replicas.push_back(r);
+      next.removing_replicas.push_back(r);
+    }
+  }
+  // Every ISR member is still a replica, so the ISR and the leader stay as they are.
   next.isr.erase(std::remove_if(next.isr.begin(), next.isr.end(), [&](int32_t r) { return !contains(next.replicas, r); }),
                  next.isr.end());
-  if (next.isr.empty()) next.isr = state.isr;
   if (auto done = complete_reassignment(next, brokers)) {
     done->partition_epoch = state.partition_epoch;
     done->leader_epoch = state.leader_epoch;

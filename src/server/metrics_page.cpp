@@ -1,6 +1,7 @@
 #include "server/metrics_page.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -83,6 +84,25 @@ void render_partitions(metrics::Exposition& out, const std::vector<HostedPartiti
       const int64_t lag = f.log_end_offset < 0 ? p.replica->log_end_offset() : p.replica->log_end_offset() - f.log_end_offset;
       out.sample("runnel_replica_lag_records", {{"topic", p.topic}, {"partition", p.partition}, {"replica", std::to_string(id)}},
                  std::max<int64_t>(0, lag));
+    }
+  }
+  // The same in bytes: the leader's log from the follower's end to its own.
+  out.family("runnel_replica_lag_bytes", "gauge",
+             "Bytes a follower lacks (the leader's log from the follower's end on), per partition led here.");
+  for (const auto& p : partitions) {
+    if (!p.replica->is_leader()) continue;
+    const auto& log = p.replica->log();
+    for (const auto& [id, f] : p.replica->followers()) {
+      const int64_t end = log->log_end_offset();
+      const int64_t from = std::max(f.log_end_offset, log->log_start_offset());
+      int64_t bytes = 0;
+      if (f.log_end_offset < 0) {
+        bytes = log->size_bytes();
+      } else if (from < end) {
+        bytes = log->read_slices(from, std::numeric_limits<int32_t>::max(), end, false).bytes;
+      }
+      out.sample("runnel_replica_lag_bytes", {{"topic", p.topic}, {"partition", p.partition}, {"replica", std::to_string(id)}},
+                 bytes);
     }
   }
 }

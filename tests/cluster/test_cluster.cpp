@@ -56,6 +56,7 @@ std::vector<std::string> TestCluster::broker_overrides(int id) const {
       "group.initial.rebalance.delay.ms=0",
       "group.min.session.timeout.ms=1000",
   };
+  if (auto rack = options_.racks.find(id); rack != options_.racks.end()) out.push_back("broker.rack=" + rack->second);
   out.insert(out.end(), options_.overrides.begin(), options_.overrides.end());
   return out;
 }

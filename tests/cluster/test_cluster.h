@@ -27,6 +27,8 @@ struct TestClusterOptions {
   int64_t session_timeout_ms = 3000;
   int64_t heartbeat_interval_ms = 500;
   std::string prefix = "/runnel";
+  // broker.rack per node id (none when absent).
+  std::map<int, std::string> racks;
 };
 
 class TestCluster {
