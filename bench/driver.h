@@ -18,6 +18,7 @@ struct DriverOptions {
   std::string bootstrap = "127.0.0.1:9092";
   std::string topic = "bench";
   int partitions = 1;
+  int replication_factor = 1;  // kafka: replicas of the topic it creates
   int acks = -1;           // kafka acks (-1 = all)
   int linger_ms = 5;       // kafka linger.ms
   int batch_size = 1000000;  // kafka batch.size (bytes)

@@ -19,9 +19,10 @@ void set(rd_kafka_conf_t* conf, const char* key, const std::string& value) {
   }
 }
 
-void create_topic(rd_kafka_t* rk, const std::string& topic, int partitions) {
+void create_topic(rd_kafka_t* rk, const std::string& topic, int partitions, int replication_factor) {
   char error[512];
-  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, error, sizeof error);
   if (!new_topic) throw std::runtime_error(std::string("NewTopic: ") + error);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -79,7 +80,7 @@ class KafkaProducer final : public Producer {
   }
 
   void setup() override {
-    if (options_.create_topic) create_topic(rk_, options_.topic, options_.partitions);
+    if (options_.create_topic) create_topic(rk_, options_.topic, options_.partitions, options_.replication_factor);
     // Wait for metadata so the first batch does not pay for topic lookup.
     const rd_kafka_metadata_t* metadata = nullptr;
     rd_kafka_topic_t* topic = rd_kafka_topic_new(rk_, options_.topic.c_str(), nullptr);

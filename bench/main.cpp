@@ -30,6 +30,7 @@ void add_driver_options(CLI::App* app, DriverOptions& o, Reporting& r) {
   app->add_option("-b,--bootstrap", o.bootstrap, "host:port of the system under test");
   app->add_option("-t,--topic", o.topic, "topic (Redis: stream key prefix; NATS: subject prefix and stream)");
   app->add_option("-p,--partitions", o.partitions, "partitions (Redis: stream keys; NATS: subjects)");
+  app->add_option("--replication-factor", o.replication_factor, "Kafka: replicas of the topic created in setup");
   app->add_option("--acks", o.acks, "Kafka acks: -1 (all), 0, 1");
   app->add_option("--linger-ms", o.linger_ms, "Kafka linger.ms");
   app->add_option("--batch-size", o.batch_size, "Kafka batch.size in bytes");

@@ -172,6 +172,10 @@ def main():
         w("```\n")
     if args.notes and os.path.exists(args.notes):
         w(open(args.notes).read().rstrip() + "\n")
+    # The cluster figures of bench/cluster.sh's last run (a separate run, kept as it is).
+    cluster = os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance-cluster.md")
+    if os.path.exists(cluster):
+        w(open(cluster).read().rstrip() + "\n")
     with open(args.out, "w") as f:
         f.write("\n".join(out) + "\n")
 

@@ -8,11 +8,13 @@
 #
 # Ports: etcd client 2379 and peer 2380; broker i (1..N) listens on 9091+i and
 # serves /metrics on 9643+i. Logs are in the folder (etcd.log, broker-<i>.log).
+# The broker is built into build/ ($RUNNEL_BUILD_DIR) unless RUNNEL_NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=${RUNNEL_CLUSTER_DIR:-$root/runnel-cluster}
-runnel=$root/build/src/cli/runnel
+build_dir=${RUNNEL_BUILD_DIR:-build}
+runnel=$root/$build_dir/src/cli/runnel
 
 usage() {
   sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
@@ -35,9 +37,11 @@ start() {
   local n=${1:-3}
   [[ $n =~ ^[0-9]+$ && $n -ge 1 && $n -le 9 ]] || { echo "cluster.sh: N must be 1..9" >&2; exit 2; }
   if alive "$dir/etcd.pid"; then echo "cluster.sh: already running (scripts/cluster.sh stop first)" >&2; exit 1; fi
-  scripts/install-deps.sh
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build build --target runnel
+  if [[ ${RUNNEL_NO_BUILD:-0} != 1 ]]; then
+    scripts/install-deps.sh
+    cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build_dir" --target runnel
+  fi
   mkdir -p "$dir"
   etcd --name runnel-etcd --data-dir "$dir/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
@@ -88,7 +92,9 @@ stop_pid_file() {
   pid=$(cat "$pid_file")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    # A broker's controlled shutdown takes up to controlled.shutdown.timeout.ms
+    # (30 s) plus 10 s of connection drain: wait for that before SIGKILL.
+    for _ in $(seq 1 250); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pid_file"

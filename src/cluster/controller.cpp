@@ -271,7 +271,10 @@ asio::awaitable<void> Controller::duty_loop() {
     co_await reconcile(*image, all);
     if (Clock::now() >= next_rebalance) {
       next_rebalance = Clock::now() + std::chrono::milliseconds(config_.leader_imbalance_check_interval_ms);
-      if (active_) co_await rebalance_leaders(*image);
+      // On an image that holds what reconcile just wrote: its compares would fail otherwise.
+      const bool caught_up =
+          co_await view_.wait_for_revision(last_write_revision_, Clock::now() + std::chrono::seconds(10));
+      if (active_ && caught_up) co_await rebalance_leaders(*view_.image());
     }
   }
 }

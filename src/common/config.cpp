@@ -354,6 +354,18 @@ BrokerConfig ConfigLoader::build() const {
       throw ConfigError("invalid value for advertised.listeners: port 0 cannot be advertised");
     }
   }
+  // In a cluster other brokers connect to the advertised address: a wildcard or
+  // empty host would send them to themselves (Kafka refuses 0.0.0.0 too).
+  if (config.metadata_store != "local") {
+    for (const auto& listener : config.effective_advertised_listeners()) {
+      if (listener.host.empty() || listener.host == "0.0.0.0" || listener.host == "::" || listener.host == "[::]") {
+        throw ConfigError(fmt::format(
+            "invalid advertised listener {}: in a cluster it needs a host other brokers and clients can reach "
+            "(set advertised.listeners)",
+            listener.to_string()));
+      }
+    }
+  }
   // Every listener speaks PLAINTEXT: named so, or mapped to it (TLS and SASL are not supported yet).
   for (const auto* list : {&config.listeners, &config.advertised_listeners}) {
     for (const auto& listener : *list) {

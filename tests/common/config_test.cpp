@@ -79,6 +79,20 @@ TEST(Config, RejectsBadListenersAndRanges) {
   }
 }
 
+TEST(Config, AClusterBrokerMustAdvertiseAReachableHost) {
+  for (const char* listeners : {"listeners=PLAINTEXT://0.0.0.0:9092", "listeners=PLAINTEXT://:9092"}) {
+    ConfigLoader cluster;
+    cluster.set_override(listeners);
+    cluster.set_override("metadata.store=etcd://127.0.0.1:2379");
+    EXPECT_THROW(cluster.build(), ConfigError) << listeners;
+    cluster.set_override("advertised.listeners=PLAINTEXT://broker1.example.net:9092");
+    EXPECT_NO_THROW(cluster.build()) << listeners;
+    ConfigLoader single;  // a single node keeps accepting it, as before
+    single.set_override(listeners);
+    EXPECT_NO_THROW(single.build()) << listeners;
+  }
+}
+
 TEST(Config, HttpListenersDefaultParseAndTurnOff) {
   const BrokerConfig defaults = ConfigLoader().build();
   ASSERT_EQ(defaults.http_listeners.size(), 1u);

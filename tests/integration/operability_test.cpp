@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include "broker_process.h"
 #include "file_util.h"
@@ -79,13 +80,19 @@ TEST(Operability, JsonLogsHaveABannerAndNothingPerRequest) {
 TEST(Operability, TextLogsStartWithTheBanner) {
   BrokerProcess broker;
   ASSERT_TRUE(broker.start());
+  // The port accepts connections (queued) from the moment it is bound; the
+  // banner comes once the broker has joined its cluster and serves.
+  auto banner_logged = [&] {
+    for (const auto& line : BrokerLines(broker)) {
+      if (line.find(" info runnel ") != std::string::npos && line.find(" started: ") != std::string::npos) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!banner_logged() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(broker.stop(), 0);
-  const auto lines = BrokerLines(broker);
-  bool found = false;
-  for (const auto& line : lines) {
-    if (line.find(" info runnel ") != std::string::npos && line.find(" started: ") != std::string::npos) found = true;
-  }
-  EXPECT_TRUE(found) << broker.stderr_tail();
+  EXPECT_TRUE(banner_logged()) << broker.stderr_tail();
 }
 
 TEST(Operability, BadLogFormatOrHttpListenersStopStartupWithOneLine) {
