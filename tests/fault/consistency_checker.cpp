@@ -122,18 +122,26 @@ class PartitionCheck {
 
   // Duplicates and per-key order along the reference's offsets below HW.
   void CheckSequences() {
-    std::map<std::tuple<std::string, std::string, int64_t>, int64_t> first_offset;  // (producer, key, seq)
+    // (producer, key, seq) -> the first copy
+    std::map<std::tuple<std::string, std::string, int64_t>, const StoredRecord*> first_copy;
     std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> highest;  // -> (seq, offset)
     const ReplicaLog& ref = *ref_.log;
     for (auto it = ref.records.begin(); it != ref.records.end() && it->offset < hw_; ++it) {
       const auto fields = ParseValue(it->value);
       if (!fields) continue;
       const std::string who = "producer " + Show(fields->producer_id) + " key " + Show(fields->key) + " sequence ";
-      auto [dup, fresh] = first_offset.emplace(std::make_tuple(fields->producer_id, fields->key, fields->sequence),
-                                               it->offset);
-      if (!fresh)
-        report_.duplicated.Add(Where(it->offset) + who + std::to_string(fields->sequence) +
-                               " already stored at offset " + std::to_string(dup->second) + " on " + Reference());
+      auto [dup, fresh] =
+          first_copy.emplace(std::make_tuple(fields->producer_id, fields->key, fields->sequence), &*it);
+      if (!fresh) {
+        const StoredRecord& earlier = *dup->second;
+        const bool new_session = it->producer_id >= 0 && earlier.producer_id >= 0 &&
+                                 (it->producer_id != earlier.producer_id || it->producer_epoch != earlier.producer_epoch);
+        (new_session ? report_.resent_after_epoch_bump : report_.duplicated)
+            .Add(Where(it->offset) + who + std::to_string(fields->sequence) + " already stored at offset " +
+                 std::to_string(earlier.offset) + " (producer id " + std::to_string(earlier.producer_id) + " epoch " +
+                 std::to_string(earlier.producer_epoch) + ", now " + std::to_string(it->producer_id) + " epoch " +
+                 std::to_string(it->producer_epoch) + ") on " + Reference());
+      }
       auto [top, first] = highest.emplace(std::make_pair(fields->producer_id, fields->key),
                                           std::make_pair(fields->sequence, it->offset));
       if (first) continue;
@@ -241,14 +249,16 @@ bool ConsistencyReport::ok() const {
 std::string ConsistencyReport::Summary() const {
   const std::pair<const char*, const Anomalies*> kinds[] = {
       {"lost", &lost},         {"duplicated", &duplicated}, {"reordered", &reordered},    {"diverged", &diverged},
-      {"vanished", &vanished}, {"unreadable", &unreadable}, {"unconfirmed", &unconfirmed}};
+      {"vanished", &vanished}, {"unreadable", &unreadable}, {"unconfirmed", &unconfirmed},
+      {"resent-after-epoch-bump", &resent_after_epoch_bump}};
   std::string s;
   for (const auto& [name, anomalies] : kinds) {
     if (anomalies == &unconfirmed) break;
     s += std::string(s.empty() ? "" : " ") + name + "=" + std::to_string(anomalies->count);
   }
   s += " (acked=" + std::to_string(acked) + ", consumed=" + std::to_string(consumed) +
-       ", unconfirmed=" + std::to_string(unconfirmed.count) + ")";
+       ", unconfirmed=" + std::to_string(unconfirmed.count) +
+       ", resent-after-epoch-bump=" + std::to_string(resent_after_epoch_bump.count) + ")";
   for (const auto& [name, anomalies] : kinds) {
     if (anomalies->count == 0) continue;
     s += "\n" + std::string(name) + ": " + std::to_string(anomalies->count);

@@ -76,6 +76,11 @@ struct ConsistencyReport {
 
   Anomalies lost, duplicated, reordered, diverged, vanished, unreadable;
   Anomalies unconfirmed;  // informational, not part of ok()
+  // Informational, not part of ok(): a record the client sent again under a new
+  // producer epoch (librdkafka bumps it after some errors, KIP-360). A new epoch
+  // starts a new sequence space, so no broker can recognise the copy (Kafka
+  // neither); duplicates under one producer id and epoch are `duplicated`.
+  Anomalies resent_after_epoch_bump;
   size_t acked = 0;
   size_t consumed = 0;
   std::vector<std::string> notes;  // reference choices, torn tails, replicas not compared

@@ -64,7 +64,7 @@ TEST_F(CheckerTest, CleanClusterPasses) {
   EXPECT_TRUE(report.ok()) << report.Summary();
   EXPECT_EQ(report.Summary(),
             "lost=0 duplicated=0 reordered=0 diverged=0 vanished=0 unreadable=0 "
-            "(acked=30, consumed=30, unconfirmed=0)");
+            "(acked=30, consumed=30, unconfirmed=0, resent-after-epoch-bump=0)");
 }
 
 TEST_F(CheckerTest, CompressedReplicasPass) {
@@ -117,7 +117,7 @@ TEST_F(CheckerTest, AckedWritesAboveTheHighWatermarkAreOnlyUnconfirmed) {
   const ConsistencyReport report = Run();
   EXPECT_TRUE(report.ok()) << report.Summary();
   EXPECT_EQ(report.unconfirmed.count, 2u);
-  EXPECT_NE(report.Summary().find("unconfirmed=2)"), std::string::npos) << report.Summary();
+  EXPECT_NE(report.Summary().find("unconfirmed=2,"), std::string::npos) << report.Summary();
 }
 
 TEST_F(CheckerTest, DuplicatesBelowTheHighWatermarkAreReported) {
@@ -132,6 +132,35 @@ TEST_F(CheckerTest, DuplicatesBelowTheHighWatermarkAreReported) {
   EXPECT_NE(report.duplicated.examples[0].find("t-0 offset 2: producer 'p1' key 'a' sequence 1 already stored at offset 1"),
             std::string::npos)
       << report.duplicated.examples[0];
+}
+
+TEST_F(CheckerTest, ACopyUnderANewProducerEpochIsAResendNotABrokerDuplicate) {
+  // librdkafka re-sent sequence 1 after bumping its producer epoch (KIP-360):
+  // a new epoch is a new sequence space, which no broker can deduplicate.
+  // The same copy under the same epoch is the broker's fault.
+  for (int16_t second_epoch : {int16_t{1}, int16_t{0}}) {
+    std::vector<testing::TestBatch> batches(3);
+    batches[0] = {0, {{"a", MakeValue("p1", "a", 0)}, {"a", MakeValue("p1", "a", 1)}}, 0};
+    batches[1] = {2, {{"a", MakeValue("p1", "a", 1)}}, 0};
+    batches[2] = {3, {{"a", MakeValue("p1", "a", 2)}}, 0};
+    batches[0].producer_id = batches[1].producer_id = batches[2].producer_id = 1000;
+    batches[0].producer_epoch = 0;
+    batches[1].producer_epoch = batches[2].producer_epoch = second_epoch;
+    for (int b : {1, 2, 3}) {
+      testing::WriteSegment(dirs_[b].path(), "t", 0, 0, batches);
+      testing::WriteHighWatermarks(dirs_[b].path(), {{{"t", 0}, 4}});
+    }
+    const ConsistencyReport report = Run();
+    if (second_epoch == 1) {
+      EXPECT_TRUE(report.ok()) << report.Summary();
+      EXPECT_EQ(report.resent_after_epoch_bump.count, 1u) << report.Summary();
+      EXPECT_NE(report.Summary().find("resent-after-epoch-bump=1"), std::string::npos) << report.Summary();
+    } else {
+      EXPECT_FALSE(report.ok()) << report.Summary();
+      EXPECT_EQ(report.duplicated.count, 1u) << report.Summary();
+      EXPECT_EQ(report.resent_after_epoch_bump.count, 0u) << report.Summary();
+    }
+  }
 }
 
 TEST_F(CheckerTest, SequenceGoingBackwardsForOneProducerAndKeyIsReordered) {
@@ -240,7 +269,7 @@ TEST_F(CheckerTest, SummaryListsTheFirstExamplesOfEachKind) {
   EXPECT_EQ(report.lost.examples.size(), ConsistencyReport::kMaxExamples);
   const std::string summary = report.Summary();
   EXPECT_EQ(summary.substr(0, summary.find('\n')),
-            "lost=20 duplicated=0 reordered=0 diverged=0 vanished=0 unreadable=0 (acked=20, consumed=0, unconfirmed=0)");
+            "lost=20 duplicated=0 reordered=0 diverged=0 vanished=0 unreadable=0 (acked=20, consumed=0, unconfirmed=0, resent-after-epoch-bump=0)");
   EXPECT_NE(summary.find("\nlost: 20\n  t-0 offset 0: acknowledged key 'a'"), std::string::npos) << summary;
   EXPECT_NE(summary.find("\n  ... 15 more"), std::string::npos) << summary;
 }

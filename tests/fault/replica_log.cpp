@@ -138,6 +138,8 @@ class SegmentReader {
       if (r.key) stored.key.assign(r.key->begin(), r.key->end());
       if (r.value) stored.value.assign(r.value->begin(), r.value->end());
       stored.leader_epoch = h.partition_leader_epoch;
+      stored.producer_id = h.producer_id;
+      stored.producer_epoch = h.producer_epoch;
       log_.records.push_back(std::move(stored));
     }
     return true;

@@ -17,6 +17,8 @@ struct StoredRecord {
   std::string key;    // a null key reads as ""
   std::string value;  // a null value (tombstone) reads as ""
   int32_t leader_epoch = -1;  // partitionLeaderEpoch of the record's batch
+  int64_t producer_id = -1;   // the batch's Kafka producer id and epoch (-1: not idempotent)
+  int16_t producer_epoch = -1;
 };
 
 struct ReplicaLog {

@@ -29,6 +29,8 @@ struct TestBatch {
   int32_t leader_epoch = 0;
   storage::CompressionType codec = storage::CompressionType::kNone;
   bool control = false;
+  int64_t producer_id = -1;  // idempotent producer id and epoch (-1: none)
+  int16_t producer_epoch = -1;
 };
 
 inline std::vector<uint8_t> EncodeBatch(const TestBatch& batch) {
@@ -51,6 +53,8 @@ inline std::vector<uint8_t> EncodeBatch(const TestBatch& batch) {
   h.attributes = static_cast<int16_t>(static_cast<int16_t>(batch.codec) | (batch.control ? batch_attr::kControl : 0));
   h.last_offset_delta = static_cast<int32_t>(batch.records.size()) - 1;
   h.max_timestamp = 1'000;
+  h.producer_id = batch.producer_id;
+  h.producer_epoch = batch.producer_epoch;
   std::vector<uint8_t> out;
   EXPECT_TRUE(encode_batch(h, views, -1, out));
   return out;
