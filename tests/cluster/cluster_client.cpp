@@ -49,6 +49,28 @@ std::optional<typename Request::Response> ClusterClient::call(Request request, s
   }
 }
 
+template <typename Request>
+std::optional<typename Request::Response> ClusterClient::call_version(Request request, int16_t version,
+                                                                      std::chrono::milliseconds timeout) {
+  using Response = typename Request::Response;
+  auto task = [](std::shared_ptr<replication::BrokerClient> client, Request request,
+                 int16_t version) -> asio::awaitable<std::optional<Response>> {
+    auto ready = co_await client->connect();
+    if (!ready) co_return std::nullopt;
+    auto result = co_await client->send(std::move(request), version);
+    if (!result) co_return std::nullopt;
+    co_return std::move(result->message);
+  };
+  try {
+    return replication::test::run(io_, task(client_, std::move(request), version), timeout);
+  } catch (const std::exception&) {
+    client_->close();
+    return std::nullopt;
+  }
+}
+
+template std::optional<protocol::FetchResponse> ClusterClient::call_version(protocol::FetchRequest, int16_t,
+                                                                           std::chrono::milliseconds);
 template std::optional<protocol::MetadataResponse> ClusterClient::call(protocol::MetadataRequest, std::chrono::milliseconds);
 template std::optional<protocol::CreateTopicsResponse> ClusterClient::call(protocol::CreateTopicsRequest,
                                                                           std::chrono::milliseconds);

@@ -16,6 +16,7 @@
 #include "protocol/messages/alter_partition_reassignments.h"
 #include "protocol/messages/create_topics.h"
 #include "protocol/messages/elect_leaders.h"
+#include "protocol/messages/fetch.h"
 #include "protocol/messages/list_partition_reassignments.h"
 #include "protocol/messages/describe_cluster.h"
 #include "protocol/messages/find_coordinator.h"
@@ -54,6 +55,11 @@ class ClusterClient {
 
   template <typename Request>
   std::optional<typename Request::Response> call(Request request, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // In this version (e.g. Fetch v12, which names topics rather than ids). Views
+  // into the response (Fetch records) are not kept: only their sizes are valid.
+  template <typename Request>
+  std::optional<typename Request::Response> call_version(Request request, int16_t version,
+                                                         std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
   // nullopt when the broker does not answer.
   std::optional<ClusterView> view(const std::vector<std::string>& topics = {});
