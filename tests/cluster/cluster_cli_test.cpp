@@ -128,15 +128,7 @@ TEST(ClusterCli, ReassignMovesAPartitionAndDrainEmptiesABroker) {
 
   // A fourth broker (same rack as 3) joins; draining 3 moves all of its replicas there.
   ASSERT_TRUE(cluster.add_broker(4).start());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        for (int id : {1, 2, 3}) {
-          auto v = ClusterClient(cluster.address(id)).view();
-          if (!v || !v->brokers.count(4)) return false;
-        }
-        return true;
-      },
-      30s));
+  ASSERT_TRUE(cluster.known_everywhere(4, 30s));
   CliResult drained = Cli(cluster, {"cluster", "drain", "3", "--wait", "120s"});
   ASSERT_EQ(drained.exit_code, 0) << Describe(drained);
   EXPECT_NE(drained.out.find("moved off broker 3"), std::string::npos) << drained.out;

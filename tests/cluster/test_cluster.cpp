@@ -61,6 +61,19 @@ std::vector<std::string> TestCluster::broker_overrides(int id) const {
   return out;
 }
 
+bool TestCluster::known_everywhere(int id, std::chrono::milliseconds timeout) {
+  return WaitFor(
+      [&] {
+        for (const auto& [other, broker] : brokers_) {
+          if (other == id || !broker->alive()) continue;
+          auto view = ClusterClient(address(other)).view();
+          if (!view || !view->brokers.count(id)) return false;
+        }
+        return true;
+      },
+      timeout);
+}
+
 BrokerProcess& TestCluster::add_broker(int id) {
   BrokerProcessOptions options;
   options.host = host_of(id);

@@ -43,6 +43,9 @@ class TestCluster {
   [[nodiscard]] bool start();
   // Adds broker `id` (not started): e.g. a fourth broker for a reassignment.
   BrokerProcess& add_broker(int id);
+  // Waits until every other running broker lists broker `id` in Metadata (so the
+  // controller, wherever it is, knows it before a request names it).
+  [[nodiscard]] bool known_everywhere(int id, std::chrono::milliseconds timeout);
 
   EtcdProcess& etcd() { return *etcd_; }
   BrokerProcess& broker(int id) { return *brokers_.at(id); }

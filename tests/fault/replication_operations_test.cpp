@@ -117,15 +117,7 @@ TEST(ReplicationOperations, APartitionMovesToANewBrokerWhileClientsRunWithoutLos
   // A fourth broker joins; partition 0 moves from its preferred leader to it.
   ASSERT_TRUE(cluster.add_broker(4).start());
   // Every broker (the controller among them) knows the new one before it is named.
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        for (int id : {1, 2, 3}) {
-          auto v = ClusterClient(cluster.address(id)).view();
-          if (!v || !v->brokers.count(4)) return false;
-        }
-        return true;
-      },
-      30s));
+  ASSERT_TRUE(cluster.known_everywhere(4, 30s));
   auto view = ClusterClient(cluster.address(1)).view({kTopic});
   ASSERT_TRUE(view);
   auto replicas = view->topics.at(kTopic).at(0).replicas;
