@@ -291,6 +291,7 @@ asio::awaitable<void> Controller::reconcile(const MetadataImage& image, bool all
   }
   const auto live = liveness(image);
   std::vector<PartitionWrite> writes;
+  uint64_t elections = 0;
   for (const auto& name : names) {
     const TopicImage* topic = image.topic(name);
     if (!topic) continue;
@@ -315,7 +316,7 @@ asio::awaitable<void> Controller::reconcile(const MetadataImage& image, bool all
       if (!next) next = complete_reassignment(entry->state, live);
       if (!next) continue;
       if (next->leader != entry->state.leader) {
-        ++leader_elections_;
+        if (next->leader >= 0) ++elections;  // going offline is no election
         spdlog::info("controller: {}-{} leader {} -> {} (epoch {}, ISR {})", name, p, entry->state.leader, next->leader,
                      next->leader_epoch, fmt::join(next->isr, ","));
       }
@@ -324,6 +325,7 @@ asio::awaitable<void> Controller::reconcile(const MetadataImage& image, bool all
   }
   if (writes.empty()) co_return;
   const auto outcome = co_await commit_partitions(writes);
+  if (outcome.status.ok() && outcome.succeeded) leader_elections_ += elections;  // only what was written
   if (!outcome.status.ok()) {
     spdlog::warn("controller: writing {} partition changes failed: {}", writes.size(), outcome.status.message);
     reconcile_all_ = true;
@@ -362,14 +364,14 @@ asio::awaitable<void> Controller::rebalance_leaders(const MetadataImage& image) 
       const auto target = target_replicas(entry->state);
       if (target.empty() || !imbalanced.count(target.front())) continue;
       if (auto next = elect_preferred_leader(entry->state, live)) {
-        ++leader_elections_;
         writes.push_back({topic->name, p, std::move(*next), entry->mod_revision});
       }
     }
   }
   if (writes.empty()) co_return;
   spdlog::info("controller: moving {} leaderships back to their preferred replicas", writes.size());
-  co_await commit_partitions(writes);
+  const auto outcome = co_await commit_partitions(writes);
+  if (outcome.status.ok() && outcome.succeeded) leader_elections_ += writes.size();
 }
 
 }  // namespace runnel::cluster

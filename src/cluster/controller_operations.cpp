@@ -374,12 +374,12 @@ asio::awaitable<std::vector<std::pair<PartitionRef, AdminResult>>> Controller::e
       results.push_back({target, {error, std::string(error_name(error))}});
       continue;
     }
-    ++leader_elections_;
     writes.push_back({target.topic, target.partition, std::move(*next), entry->mod_revision});
     results.push_back({target, {}});
   }
   if (!writes.empty()) {
     const auto outcome = co_await commit_partitions(writes);
+    if (outcome.status.ok() && outcome.succeeded) leader_elections_ += writes.size();
     if (!outcome.status.ok() || !outcome.succeeded) {
       const AdminResult failed = active_ ? AdminResult{ErrorCode::kRequestTimedOut, "the election could not be written"}
                                          : kNotController;
