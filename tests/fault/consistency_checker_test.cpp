@@ -120,6 +120,18 @@ TEST_F(CheckerTest, AckedWritesAboveTheHighWatermarkAreOnlyUnconfirmed) {
   EXPECT_NE(report.Summary().find("unconfirmed=2,"), std::string::npos) << report.Summary();
 }
 
+TEST_F(CheckerTest, AWriteAcknowledgedWithoutAnOffsetIsLookedUpByItsContent) {
+  // librdkafka reports some idempotent deliveries with offset -1001.
+  const auto records = Workload(9);
+  for (int b : {1, 2, 3}) Store(b, records, 9);
+  writes_.Add({"t", 0, -1001, records[4].key, records[4].value});
+  EXPECT_TRUE(Run().ok());
+  writes_.Add({"t", 0, -1001, "a", MakeValue("p1", "a", 99)});  // never stored
+  const ConsistencyReport report = Run();
+  EXPECT_EQ(report.lost.count, 1u) << report.Summary();
+  EXPECT_NE(report.lost.examples.at(0).find("without an offset"), std::string::npos) << report.Summary();
+}
+
 TEST_F(CheckerTest, DuplicatesBelowTheHighWatermarkAreReported) {
   std::vector<KeyValue> stored = {{"a", MakeValue("p1", "a", 0)}, {"a", MakeValue("p1", "a", 1)},
                                   {"a", MakeValue("p1", "a", 1)},  // a retried batch stored twice
