@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "cli/kafka_client.h"
+
 namespace runnel::cli {
 namespace {
 
@@ -30,10 +32,6 @@ std::vector<std::pair<std::string, uint16_t>> parse_brokers(const std::string& l
   return out;
 }
 
-std::string seconds_text(int ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms / 100 / 10.0).substr(0, 4) + "s";
-}
-
 }  // namespace
 
 AdminConnection::AdminConnection(const ClientOptions& options)
@@ -55,7 +53,7 @@ AdminConnection::AdminConnection(const ClientOptions& options)
     auto task = [](std::shared_ptr<replication::BrokerClient> c) -> asio::awaitable<replication::Result<void>> {
       co_return co_await c->connect();
     };
-    auto connected = run(task(client), left + std::chrono::milliseconds(100));
+    auto connected = run_to_completion(io_, task(client), left + std::chrono::milliseconds(100));
     if (connected && *connected) {
       client_ = std::move(client);
       return;

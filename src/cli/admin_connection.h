@@ -6,7 +6,6 @@
 #pragma once
 
 #include <chrono>
-#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,11 +13,11 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 
 #include "cli/common_options.h"
 #include "cli/exit_codes.h"
+#include "common/run_to_completion.h"
 #include "replication/broker_client.h"
 
 namespace runnel::cli {
@@ -41,8 +40,6 @@ class AdminConnection {
   int timeout_ms() const { return timeout_ms_; }
 
  private:
-  template <typename T>
-  std::optional<T> run(asio::awaitable<T> task, std::chrono::milliseconds limit);
   [[noreturn]] void unreachable(const std::string& reason) const;
 
   asio::io_context io_;
@@ -50,35 +47,6 @@ class AdminConnection {
   std::string brokers_;
   int timeout_ms_ = 5000;
 };
-
-template <typename T>
-std::optional<T> AdminConnection::run(asio::awaitable<T> task, std::chrono::milliseconds limit) {
-  // Shared with the coroutine, which may outlive a call that gave up on it.
-  struct State {
-    std::optional<T> result;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  auto state = std::make_shared<State>();
-  asio::co_spawn(
-      io_,
-      [state, task = std::move(task)]() mutable -> asio::awaitable<void> {
-        auto result = co_await std::move(task);
-        state->result.emplace(std::move(result));
-      },
-      [state](std::exception_ptr e) {
-        state->error = e;
-        state->done = true;
-      });
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!state->done && std::chrono::steady_clock::now() < deadline) {
-    if (io_.stopped()) io_.restart();
-    io_.run_one_for(std::chrono::milliseconds(50));
-  }
-  if (!state->done) return std::nullopt;
-  if (state->error) std::rethrow_exception(state->error);
-  return std::move(state->result);
-}
 
 template <typename Request>
 typename Request::Response AdminConnection::call(Request request, std::optional<std::chrono::milliseconds> timeout) {
@@ -88,7 +56,7 @@ typename Request::Response AdminConnection::call(Request request, std::optional<
     co_return co_await client->send(std::move(request));
   };
   const auto limit = timeout.value_or(std::chrono::milliseconds(timeout_ms_));
-  auto result = run(task(client_, std::move(request)), limit);
+  auto result = run_to_completion(io_, task(client_, std::move(request)), limit);
   if (!result) {
     client_->close();
     fail(std::string(Request::kName) + " got no answer from " + client_->options().host + ":" +

@@ -6,7 +6,6 @@
 #include "cli/exit_codes.h"
 
 namespace runnel::cli {
-namespace {
 
 std::string seconds_text(int ms) {
   char buf[32];
@@ -17,6 +16,8 @@ std::string seconds_text(int ms) {
   }
   return buf;
 }
+
+namespace {
 
 void set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value, bool from_user) {
   char errstr[512];

@@ -49,6 +49,9 @@ std::string error_text(rd_kafka_resp_err_t err);
 // else librdkafka's text; plus the Kafka error name either way.
 std::string error_text(rd_kafka_resp_err_t err, const char* detail);
 
+// "5s", "1.5s": a --timeout in milliseconds as the error messages show it.
+std::string seconds_text(int ms);
+
 // Low/high watermarks of one partition.
 struct Watermarks {
   std::int64_t low = -1;

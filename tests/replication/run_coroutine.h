@@ -16,19 +16,14 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 
+#include "common/run_to_completion.h"
+
 namespace runnel::replication::test {
 
 // Runs the io_context until `done()` or `limit` passes; true if done.
 inline bool run_until(asio::io_context& io, const std::function<bool()>& done,
                       std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(50)));
-  }
-  return true;
+  return runnel::run_until(io, done, limit);
 }
 
 // Lets pending handlers run for a moment (connections closing, loops ending).
@@ -37,27 +32,11 @@ inline void run_for(asio::io_context& io, std::chrono::milliseconds duration) {
 }
 
 // Runs `task` to completion; throws if it throws or does not finish in time.
-// (State is shared with the coroutine, which may outlive a timed-out call.)
 template <typename T>
 T run(asio::io_context& io, asio::awaitable<T> task, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-  struct State {
-    std::optional<T> result;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  auto state = std::make_shared<State>();
-  asio::co_spawn(
-      io, [state, task = std::move(task)]() mutable -> asio::awaitable<void> {
-        auto result = co_await std::move(task);
-        state->result.emplace(std::move(result));
-      },
-      [state](std::exception_ptr e) {
-        state->error = e;
-        state->done = true;
-      });
-  if (!run_until(io, [&] { return state->done; }, limit)) throw std::runtime_error("coroutine did not finish in time");
-  if (state->error) std::rethrow_exception(state->error);
-  return std::move(*state->result);
+  auto result = run_to_completion(io, std::move(task), limit);
+  if (!result) throw std::runtime_error("coroutine did not finish in time");
+  return std::move(*result);
 }
 
 // Starts every task at once (so they are in flight together) and collects
