@@ -5,15 +5,22 @@
 # Runnel. See bench/README.md.
 #
 #   bench/compare.sh [--scale S] [--runs N] [--systems "runnel mock ..."]
-#                    [--cases "a1 a16 b c d e"] [--build-dir DIR] [--no-build]
+#                    [--cases "a1 a16 b c d e m100 m1k disk"] [--build-dir DIR] [--no-build]
 #                    [--out docs/performance.md] [--profile] [--runnel-bin PATH]
 #
 # --scale 1 (the default) is the full workload set of issue 7: (a) 1,000,000
 # x 100 B records, 1 and 16 partitions; (b) 200,000 x 1 KiB; (c) read back
 # 1,000,000 x 100 B from the start with one consumer in a group; (d)
 # end-to-end latency at 10,000 records/s for 10 s (at least 3 s at any scale); (e) 1,000 and 10,000
-# partitions with 1,000 idle connections, idle CPU measured over 5 s. A smaller scale shrinks the record
-# counts of (a)-(d) (not the rate of (d), nor (e)).
+# partitions with 1,000 idle connections, idle CPU measured over 5 s. Issue 18's
+# many-partition cases (Kafka systems only): (m100) 1,000,000 x 100 B and (m1k)
+# 200,000 x 1 KiB round-robin over 128 partitions, each first on a topic just
+# created on a fresh broker (cold), then again on the same topic (warm); (disk)
+# the disk's own limit in the same run, fio appending 1 GiB in 1 MiB writes
+# with fdatasync after each. Produce cases keep at most --max-in-flight
+# records unacknowledged (default 20,000), as an application bounding its
+# queue would. A smaller scale shrinks the record counts of (a)-(d) and (m)
+# (not the rate of (d), nor (e)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -21,7 +28,8 @@ root=$PWD
 scale=1
 runs=3
 systems="runnel mock redis-everysec redis-always nats"
-cases="a1 a16 b c d e"
+cases="a1 a16 b c d e m100 m1k disk"
+max_in_flight=20000
 build_dir=build-bench
 runnel_override=
 build=1
@@ -34,20 +42,21 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --systems) systems=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
+    --max-in-flight) max_in_flight=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --runnel-bin) runnel_override=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --profile) profile=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-invocation="bench/compare.sh --scale $scale --runs $runs --systems \"$systems\" --cases \"$cases\""
+invocation="bench/compare.sh --scale $scale --runs $runs --systems \"$systems\" --cases \"$cases\" --max-in-flight $max_in_flight"
 
 # The peers are needed only here, so they are installed here, only if missing.
 need=()
-for package in redis-server nats-server libhiredis-dev linux-perf; do
+for package in redis-server nats-server libhiredis-dev linux-perf fio; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || need+=("$package")
 done
 if ((${#need[@]})); then
@@ -153,13 +162,31 @@ bench() {  # system case run args... : runs the driver, records its JSON line
   fi
 }
 
+# disk_limit RUN: sequential 1 MiB appends to a new 1 GiB file, fdatasync after
+# each: what the disk gives an fsyncing log at best.
+disk_limit() {
+  local line
+  line=$(fio --name=disk --directory="$work" --rw=write --bs=1M --size=1g --fdatasync=1 --ioengine=psync \
+    --output-format=json 2>>"$work/fio.log" | python3 -c '
+import json, sys
+job = json.load(sys.stdin)["jobs"][0]["write"]
+print(json.dumps({"mb_per_s": round(job["bw_bytes"] / 1e6, 1), "seconds": job["runtime"] / 1000}))') || line='{"failed_run":true}'
+  rm -f "$work"/disk.*
+  if [[ $run == 1 ]]; then echo "disk: fio --name=disk --rw=write --bs=1M --size=1g --fdatasync=1 --ioengine=psync" >>"$work/commands.txt"; fi
+  record fio disk "$1" "$line"
+  sync
+}
+
 n_a=$(count 1000000)
 n_b=$(count 200000)
 n_c=$(count 1000000)
 n_d=$(count 100000)
+n_m100=$(count 1000000)
+n_m1k=$(count 200000)
+window=(--max-in-flight "$max_in_flight")
 ((n_d < 30000)) && n_d=30000  # at least 3 s of (d) at any scale
 uptime >"$work/load-before.txt"
-echo "scale $scale: (a) $n_a x 100 B, (b) $n_b x 1 KiB, (c) $n_c x 100 B, (d) $n_d at 10,000/s; $runs runs; work dir $work" >&2
+echo "scale $scale: (a) $n_a x 100 B, (b) $n_b x 1 KiB, (c) $n_c x 100 B, (d) $n_d at 10,000/s, (m) $n_m100 x 100 B and $n_m1k x 1 KiB over 128 partitions; $runs runs; work dir $work" >&2
 
 for run in $(seq "$runs"); do
   for case_name in $cases; do
@@ -167,13 +194,13 @@ for run in $(seq "$runs"); do
       case $case_name in
         a1)
           start "$system" a1:1
-          bench "$system" a1 "$run" produce -t a1 -p 1 -n "$n_a" -s 100 --acks -1 --linger-ms 5 ;;
+          bench "$system" a1 "$run" produce -t a1 -p 1 -n "$n_a" -s 100 --acks -1 --linger-ms 5 "${window[@]}" ;;
         a16)
           start "$system" a16:16
-          bench "$system" a16 "$run" produce -t a16 -p 16 -n "$n_a" -s 100 --acks -1 --linger-ms 5 ;;
+          bench "$system" a16 "$run" produce -t a16 -p 16 -n "$n_a" -s 100 --acks -1 --linger-ms 5 "${window[@]}" ;;
         b)
           start "$system" b:1
-          bench "$system" b "$run" produce -t b -p 1 -n "$n_b" -s 1024 --acks -1 --linger-ms 5 ;;
+          bench "$system" b "$run" produce -t b -p 1 -n "$n_b" -s 1024 --acks -1 --linger-ms 5 "${window[@]}" ;;
         c)
           # Fill 32 partitions (the mock keeps only ~5 MiB per partition),
           # then measure reading everything back.
@@ -184,6 +211,18 @@ for run in $(seq "$runs"); do
         d)
           start "$system" d:1
           bench "$system" d "$run" e2e -t d -p 1 -n "$n_d" -s 100 --rate 10000 --warmup 1 --acks -1 --linger-ms 1 --fetch-wait-ms 10 ;;
+        m100|m1k)
+          # Cold: a fresh broker and a topic created just now; warm: the same topic again.
+          [[ $system == runnel || $system == mock ]] || continue
+          size=100; n=$n_m100; [[ $case_name == m1k ]] && { size=1024; n=$n_m1k; }
+          start "$system" "$case_name:128"
+          for phase in cold warm; do
+            bench "$system" "$case_name-$phase" "$run" produce -t "$case_name" -p 128 -n "$n" -s "$size" --acks -1 --linger-ms 5 "${window[@]}"
+          done ;;
+        disk)
+          # Once per run, not per system: the disk's fdatasync bandwidth in the work dir.
+          [[ $system == "${systems%% *}" ]] || continue
+          disk_limit "$run" ;;
         e)
           case $system in
             runnel|mock)

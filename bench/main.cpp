@@ -51,10 +51,13 @@ int measured(const Reporting& r, Run&& run) {
   const auto before = sample_process(r.broker_pid);
   RunResult result = run();
   const auto after = sample_process(r.broker_pid);
-  const double cpu = before && after ? after->cpu_seconds - before->cpu_seconds : -1;
-  const uint64_t rss = after ? after->peak_rss_kb : 0;
+  BrokerUsage broker;
+  if (before && after) {
+    broker = {true, after->user_seconds - before->user_seconds, after->system_seconds - before->system_seconds,
+              after->peak_rss_kb};
+  }
   const std::string label = r.label.empty() ? result.workload : r.label;
-  std::cout << (r.json ? to_json(result, label, cpu, rss) + "\n" : to_text(result, label, cpu, rss)) << std::flush;
+  std::cout << (r.json ? to_json(result, label, broker) + "\n" : to_text(result, label, broker)) << std::flush;
   return result.records > 0 ? 0 : 1;
 }
 
@@ -72,6 +75,8 @@ int main(int argc, char** argv) {
   produce_cmd->add_option("-n,--count", produce.count, "records");
   produce_cmd->add_option("-s,--size", produce.size, "bytes per record");
   produce_cmd->add_option("--rate", produce.rate, "records/s (0 = as fast as possible)");
+  produce_cmd->add_option("--max-in-flight", produce.max_in_flight,
+                          "records sent and not yet acknowledged before waiting for acks (0: the client's queue limit)");
 
   ConsumeSpec consume;
   auto* consume_cmd = app.add_subcommand("consume", "consume from the start; report records/s and MB/s");

@@ -9,7 +9,9 @@
 namespace runnel::bench {
 
 struct ProcessSample {
-  double cpu_seconds = 0;  // user + system, since the process started
+  double cpu_seconds = 0;     // user + system, since the process started
+  double user_seconds = 0;    // utime: the process's own code
+  double system_seconds = 0;  // stime: the kernel working for it (syscalls, page faults)
   uint64_t peak_rss_kb = 0;  // VmHWM
   uint64_t rss_kb = 0;       // VmRSS
 };

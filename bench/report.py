@@ -17,6 +17,11 @@ CASES = [
     ("b", "(b) produce 1 KiB records, 1 partition, acks=all, linger 5 ms"),
     ("c", "(c) consume everything from the start (32 partitions), one consumer in a group"),
     ("d", "(d) end-to-end latency at 10,000 records/s, 1 partition, acks=all, linger 1 ms, fetch.wait.max.ms 10"),
+    ("m100-cold", "(m) produce 100 B records round-robin over 128 partitions, topic just created (cold), acks=all, linger 5 ms"),
+    ("m100-warm", "(m) produce 100 B records round-robin over 128 partitions, same topic again (warm)"),
+    ("m1k-cold", "(m) produce 1 KiB records round-robin over 128 partitions, topic just created (cold), acks=all, linger 5 ms"),
+    ("m1k-warm", "(m) produce 1 KiB records round-robin over 128 partitions, same topic again (warm)"),
+    ("disk", "Disk limit of this run: fio, sequential 1 MiB appends, fdatasync after each"),
     ("e1000", "(e) 1,000 partitions and 1,000 idle connections"),
     ("e5000", "(e) 5,000 partitions and 1,000 idle connections"),
     ("e10000", "(e) 10,000 partitions and 1,000 idle connections (first run only)"),
@@ -25,10 +30,13 @@ CASES = [
 PRODUCE = [("records_per_s", "records/s", "{:,.0f}"), ("mb_per_s", "MB/s", "{:.1f}"),
            ("ack_p50_ms", "ack p50 ms", "{:.2f}"), ("ack_p99_ms", "ack p99 ms", "{:.2f}"),
            ("ack_p999_ms", "ack p99.9 ms", "{:.2f}"), ("ack_max_ms", "ack max ms", "{:.2f}"),
-           ("broker_cpu_s", "broker CPU s", "{:.2f}"), ("cpu_per_m", "broker CPU s per 1 M records", "{:.2f}"),
+           ("broker_cpu_s", "broker CPU s", "{:.2f}"), ("broker_user_s", "of which user s", "{:.2f}"),
+           ("broker_sys_s", "of which system s", "{:.2f}"), ("cpu_per_m", "broker CPU s per 1 M records", "{:.2f}"),
            ("broker_peak_rss_mb", "broker peak RSS MiB", "{:.0f}")]
 METRICS = {
     "a1": PRODUCE, "a16": PRODUCE, "b": PRODUCE,
+    "m100-cold": PRODUCE, "m100-warm": PRODUCE, "m1k-cold": PRODUCE, "m1k-warm": PRODUCE,
+    "disk": [("mb_per_s", "MB/s", "{:.1f}"), ("seconds", "seconds", "{:.2f}")],
     "c": [("records_per_s", "records/s", "{:,.0f}"), ("mb_per_s", "MB/s", "{:.1f}"),
           ("records", "records read", "{:,.0f}"), ("broker_cpu_s", "broker CPU s", "{:.2f}"),
           ("broker_peak_rss_mb", "broker peak RSS MiB", "{:.0f}")],
@@ -41,9 +49,9 @@ IDLE = [("create_seconds", "topic creation s", "{:.2f}"), ("idle_cpu_pct", "idle
         ("broker_rss_mb", "broker RSS MiB", "{:.0f}"), ("broker_peak_rss_mb", "broker peak RSS MiB", "{:.0f}")]
 for c in ("e1000", "e5000", "e10000", "e-conn"):
     METRICS[c] = IDLE
-SYSTEMS = ["runnel", "mock", "redis-everysec", "redis-always", "nats"]
+SYSTEMS = ["runnel", "mock", "redis-everysec", "redis-always", "nats", "fio"]
 NAMES = {"runnel": "Runnel", "mock": "librdkafka mock", "redis-everysec": "Redis AOF everysec",
-         "redis-always": "Redis AOF always", "nats": "NATS JetStream"}
+         "redis-always": "Redis AOF always", "nats": "NATS JetStream", "fio": "fio"}
 
 
 def sh(cmd):
@@ -51,6 +59,12 @@ def sh(cmd):
         return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
     except Exception:  # noqa: BLE001
         return ""
+
+
+def counted(values, case, system):
+    """The runs of a case that produced figures (records, idle CPU or disk MB/s)."""
+    return (values.get((case, system, "records")) or values.get((case, system, "idle_cpu_pct"))
+            or values.get((case, system, "mb_per_s")) or [])
 
 
 def main():
@@ -162,7 +176,7 @@ def main():
                 cells.append(cell)
             w(f"| {label} | " + " | ".join(cells) + " |")
         failed = [f"{NAMES[s]} {failures[(case, s)]}" for s in systems if (case, s) in failures]
-        runs = [f"{NAMES[s]} {len(values.get((case, s, 'records')) or values.get((case, s, 'idle_cpu_pct')) or [])}"
+        runs = [f"{NAMES[s]} {len(counted(values, case, s))}"
                 for s in systems]
         w(f"\nRuns counted: {', '.join(runs)}." + (f" Failed runs: {', '.join(failed)}." if failed else "") + "\n")
     if args.profile and os.path.exists(args.profile):

@@ -66,6 +66,7 @@ RunResult run_produce(const DriverOptions& options, const ProduceSpec& spec) {
       const auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / spec.rate));
       while (Clock::now() < due) producer->poll(0);
     }
+    while (spec.max_in_flight > 0 && i - acked >= spec.max_in_flight) producer->poll(1);
     stamp(payload, i);
     sent_at[i] = now_ns();
     std::string_view key_view;
@@ -183,19 +184,26 @@ std::string latency_fields(const char* name, const LatencyHistogram& h) {
                      static_cast<double>(h.percentile(0.999)) / 1e6, static_cast<double>(h.max()) / 1e6);
 }
 
+std::string broker_fields(const BrokerUsage& b) {
+  if (!b.known) return R"("broker_cpu_s":-1,"broker_user_s":-1,"broker_sys_s":-1,"broker_peak_rss_mb":0)";
+  return fmt::format(R"("broker_cpu_s":{:.3f},"broker_user_s":{:.3f},"broker_sys_s":{:.3f},"broker_peak_rss_mb":{:.1f})",
+                     b.user_seconds + b.system_seconds, b.user_seconds, b.system_seconds,
+                     static_cast<double>(b.peak_rss_kb) / 1024.0);
+}
+
 }  // namespace
 
-std::string to_json(const RunResult& r, const std::string& label, double cpu, uint64_t rss_kb) {
+std::string to_json(const RunResult& r, const std::string& label, const BrokerUsage& broker) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0;
   const double mbps = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds / 1e6 : 0;
   return fmt::format(
       R"({{"label":"{}","workload":"{}","records":{},"failed":{},"bytes":{},"seconds":{:.4f},"setup_seconds":{:.3f},)"
-      R"("records_per_s":{:.1f},"mb_per_s":{:.2f},{},{},"broker_cpu_s":{:.3f},"broker_peak_rss_mb":{:.1f}}})",
+      R"("records_per_s":{:.1f},"mb_per_s":{:.2f},{},{},{}}})",
       label, r.workload, r.records, r.failed, r.bytes, r.seconds, r.setup_seconds, rate, mbps,
-      latency_fields("ack", r.ack_ns), latency_fields("e2e", r.e2e_ns), cpu, static_cast<double>(rss_kb) / 1024.0);
+      latency_fields("ack", r.ack_ns), latency_fields("e2e", r.e2e_ns), broker_fields(broker));
 }
 
-std::string to_text(const RunResult& r, const std::string& label, double cpu, uint64_t rss_kb) {
+std::string to_text(const RunResult& r, const std::string& label, const BrokerUsage& broker) {
   const double rate = r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0;
   const double mbps = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds / 1e6 : 0;
   auto lat = [](const LatencyHistogram& h) {
@@ -207,7 +215,11 @@ std::string to_text(const RunResult& r, const std::string& label, double cpu, ui
                                  r.workload, r.records, r.failed, r.seconds, rate, mbps);
   if (r.ack_ns.count()) text += "  produce-ack latency: " + lat(r.ack_ns) + "\n";
   if (r.e2e_ns.count()) text += "  end-to-end latency:  " + lat(r.e2e_ns) + "\n";
-  if (cpu >= 0) text += fmt::format("  broker: {:.3f} CPU s, peak RSS {:.1f} MiB\n", cpu, static_cast<double>(rss_kb) / 1024.0);
+  if (broker.known) {
+    text += fmt::format("  broker: {:.3f} CPU s (user {:.3f}, system {:.3f}), peak RSS {:.1f} MiB\n",
+                        broker.user_seconds + broker.system_seconds, broker.user_seconds, broker.system_seconds,
+                        static_cast<double>(broker.peak_rss_kb) / 1024.0);
+  }
   return text;
 }
 

@@ -26,6 +26,11 @@ struct ProduceSpec {
   uint64_t count = 100000;
   std::size_t size = 100;
   double rate = 0;  // records/s; 0 = as fast as possible
+  // Records sent but not yet acknowledged before the loop waits for acks
+  // (0: only the client's own queue limit). An application that bounds what
+  // it has in flight; the ack latency then measures the system, not how long
+  // records wait in a client queue the loop filled faster than it drains.
+  uint64_t max_in_flight = 0;
 };
 
 RunResult run_produce(const DriverOptions& options, const ProduceSpec& spec);
@@ -47,12 +52,17 @@ struct E2eSpec {
 
 RunResult run_e2e(const DriverOptions& options, const E2eSpec& spec);
 
-// One line of JSON with the figures, the broker's CPU seconds over the run
-// and its peak RSS.
-std::string to_json(const RunResult& result, const std::string& label, double broker_cpu_seconds,
-                    uint64_t broker_peak_rss_kb);
+// What the broker process used over the run (unknown without its pid).
+struct BrokerUsage {
+  bool known = false;
+  double user_seconds = 0;
+  double system_seconds = 0;
+  uint64_t peak_rss_kb = 0;
+};
+
+// One line of JSON with the figures and the broker's usage.
+std::string to_json(const RunResult& result, const std::string& label, const BrokerUsage& broker);
 // A short human-readable summary.
-std::string to_text(const RunResult& result, const std::string& label, double broker_cpu_seconds,
-                    uint64_t broker_peak_rss_kb);
+std::string to_text(const RunResult& result, const std::string& label, const BrokerUsage& broker);
 
 }  // namespace runnel::bench

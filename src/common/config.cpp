@@ -187,6 +187,7 @@ const std::map<std::string, Apply>& known_settings() {
       {"log.retention.check.interval.ms", int64_setting(&BrokerConfig::log_retention_check_interval_ms, 1)},
       {"log.flush.offset.checkpoint.interval.ms",
        int64_setting(&BrokerConfig::log_flush_offset_checkpoint_interval_ms, 1)},
+      {"log.flush.threads", int32_setting(&BrokerConfig::log_flush_threads, 1, 256)},
       {"log.cleaner.enable",
        [](BrokerConfig& c, const std::string& k, const std::string& v) { c.log_cleaner_enable = parse_bool(k, v); }},
       {"log.cleaner.backoff.ms", int64_setting(&BrokerConfig::log_cleaner_backoff_ms, 0)},

@@ -41,7 +41,9 @@ struct BrokerConfig {
   int32_t socket_request_max_bytes = 104857600;
   int32_t fetch_max_bytes = 57671680;  // KIP-541: the most one Fetch response carries
   int64_t queued_max_request_bytes = 256LL << 20;
-  int32_t max_inflight_requests_per_connection = 64;
+  // Requests read ahead per connection. Many: a client sending one small
+  // produce per partition (librdkafka) must get them all into one fsync round.
+  int32_t max_inflight_requests_per_connection = 1000;
   int32_t max_connections = 10000;
   int64_t connections_max_idle_ms = 600000;
   bool log_append_time = false;  // log.message.timestamp.type=LogAppendTime
@@ -93,6 +95,7 @@ struct BrokerConfig {
   // Storage background work: retention, cleaner, checkpoints, producer state.
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_offset_checkpoint_interval_ms = 60000;
+  int32_t log_flush_threads = 8;  // fsyncs of distinct logs run side by side
   bool log_cleaner_enable = true;
   int64_t log_cleaner_backoff_ms = 15000;
   int64_t producer_id_expiration_ms = 86400000;

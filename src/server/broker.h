@@ -54,7 +54,7 @@ class Broker {
   BrokerConfig config_;
   asio::io_context io_{1};
   std::unique_ptr<storage::LogManager> logs_;
-  storage::Flusher flusher_;
+  storage::Flusher flusher_{1 << 16, config_.log_flush_threads};
   TopicConfigResolver resolver_;
   std::unique_ptr<cluster::ClusterNode> cluster_;
   coordinator::AsioTimerService group_timers_;

@@ -9,7 +9,8 @@
 
 namespace runnel::storage {
 
-Flusher::Flusher(size_t max_pending) : max_pending_(std::max<size_t>(max_pending, 1)) {
+Flusher::Flusher(size_t max_pending, int sync_threads)
+    : max_pending_(std::max<size_t>(max_pending, 1)), sync_workers_(std::max(sync_threads, 1)) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -56,22 +57,26 @@ void Flusher::run() {
 
     // One flush per distinct log covers every request for it. With several
     // logs, all their write-back starts before the first fdatasync waits
-    // (16 partitions: measured in bench/performance-notes.md).
-    std::unordered_map<Log*, int64_t> durable;
-    std::vector<Log*> logs;  // the distinct ones, in request order
+    // (16 partitions: measured in bench/performance-notes.md), and the
+    // fdatasyncs run side by side (128 partitions: docs/performance.md).
+    std::unordered_map<Log*, size_t> index;  // log -> its place in logs
+    std::vector<Log*> logs;                  // the distinct ones, in request order
     for (const auto& r : batch)
-      if (durable.emplace(r.log.get(), 0).second) logs.push_back(r.log.get());
+      if (index.emplace(r.log.get(), logs.size()).second) logs.push_back(r.log.get());
     if (logs.size() > 1)
       for (Log* log : logs) log->start_writeback();
-    for (Log* log : logs) {
+    std::vector<int64_t> durable(logs.size());
+    sync_workers_.for_each(logs.size(), [&](size_t i) {
       const auto started = std::chrono::steady_clock::now();
-      durable[log] = log->flush();
+      durable[i] = logs[i]->flush();
       flush_latency_.observe(std::chrono::steady_clock::now() - started);
+    });
+    {
       std::lock_guard lock(mu_);
-      ++flush_calls_;
+      flush_calls_ += logs.size();
     }
     for (auto& r : batch) {
-      const int64_t d = durable[r.log.get()];
+      const int64_t d = durable[index[r.log.get()]];
       const ErrorCode error = d >= r.target_offset || !r.log->failed() ? ErrorCode::kNone : ErrorCode::kKafkaStorageError;
       try {
         r.done(d, error);

@@ -1,6 +1,7 @@
 #pragma once
 // Group commit: one background thread that fsyncs each log once for all the
-// durability requests that arrived while the previous fsync ran.
+// durability requests that arrived while the previous round of fsyncs ran;
+// the distinct logs of a round are synced side by side (SyncWorkers).
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -11,6 +12,7 @@
 
 #include "common/error_code.h"
 #include "metrics/histogram.h"
+#include "storage/sync_workers.h"
 
 namespace runnel::storage {
 
@@ -21,7 +23,9 @@ class Flusher {
   // done(durable_offset, error) runs on the flusher thread; re-post to your event loop.
   using Callback = std::function<void(int64_t durable_offset, ErrorCode error)>;
 
-  explicit Flusher(size_t max_pending = 1 << 16);
+  // sync_threads: fsyncs of distinct logs that may run at once (log.flush.threads).
+  explicit Flusher(size_t max_pending = 1 << 16, int sync_threads = kDefaultSyncThreads);
+  static constexpr int kDefaultSyncThreads = 8;
   ~Flusher();  // stop()
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -55,7 +59,8 @@ class Flusher {
   bool stopping_ = false;
   uint64_t flush_calls_ = 0;
   metrics::Histogram flush_latency_;
-  std::thread thread_;
+  SyncWorkers sync_workers_;
+  std::thread thread_;  // last: starts once everything above exists
 };
 
 }  // namespace runnel::storage

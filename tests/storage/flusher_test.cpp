@@ -84,3 +84,26 @@ TEST(Flusher, RequestAfterStopFailsImmediately) {
   flusher.request(log, 1, [&](int64_t, ErrorCode e) { got = e; });
   EXPECT_EQ(got, ErrorCode::kKafkaStorageError);
 }
+
+TEST(Flusher, ManyLogsInOneRoundAreEachMadeDurable) {
+  // More logs than sync threads: the round spreads them over the pool and
+  // every request still completes with its own log's durable offset.
+  TempDir tmp;
+  constexpr int kLogs = 24;
+  std::vector<std::shared_ptr<Log>> logs;
+  for (int i = 0; i < kLogs; ++i) logs.push_back(open_log(tmp.path() + "/t-" + std::to_string(i)));
+  Flusher flusher(1 << 16, 4);
+  std::atomic<int> completed{0}, bad{0};
+  for (int i = 0; i < kLogs; ++i) {
+    auto batch = build_batch(i + 1);  // a different end offset per log
+    auto r = logs[i]->append(batch, 0, 0);
+    flusher.request(logs[i], r.last_offset + 1, [&, target = r.last_offset + 1](int64_t durable, ErrorCode e) {
+      if (e != ErrorCode::kNone || durable != target) ++bad;
+      ++completed;
+    });
+  }
+  flusher.stop();
+  EXPECT_EQ(completed.load(), kLogs);
+  EXPECT_EQ(bad.load(), 0);
+  for (int i = 0; i < kLogs; ++i) EXPECT_EQ(logs[i]->high_watermark(), i + 1);
+}
