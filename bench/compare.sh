@@ -18,8 +18,8 @@
 # created on a fresh broker (cold), then again on the same topic (warm); (disk)
 # the disk's own limit in the same run, fio appending 1 GiB in 1 MiB writes
 # with fdatasync after each. Produce cases keep at most --max-in-flight
-# records unacknowledged (default 20,000), as an application bounding its
-# queue would. A smaller scale shrinks the record counts of (a)-(d) and (m)
+# records unacknowledged (default 20,000; a quarter of it for 1 KiB records),
+# as an application bounding its queue would. A smaller scale shrinks the record counts of (a)-(d) and (m)
 # (not the rate of (d), nor (e)).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -183,7 +183,9 @@ n_c=$(count 1000000)
 n_d=$(count 100000)
 n_m100=$(count 1000000)
 n_m1k=$(count 200000)
+# In flight: N records of 100 B (2 MB at 20,000), N/4 of 1 KiB (5 MB).
 window=(--max-in-flight "$max_in_flight")
+window_1k=(--max-in-flight "$((max_in_flight / 4))")
 ((n_d < 30000)) && n_d=30000  # at least 3 s of (d) at any scale
 uptime >"$work/load-before.txt"
 echo "scale $scale: (a) $n_a x 100 B, (b) $n_b x 1 KiB, (c) $n_c x 100 B, (d) $n_d at 10,000/s, (m) $n_m100 x 100 B and $n_m1k x 1 KiB over 128 partitions; $runs runs; work dir $work" >&2
@@ -200,7 +202,7 @@ for run in $(seq "$runs"); do
           bench "$system" a16 "$run" produce -t a16 -p 16 -n "$n_a" -s 100 --acks -1 --linger-ms 5 "${window[@]}" ;;
         b)
           start "$system" b:1
-          bench "$system" b "$run" produce -t b -p 1 -n "$n_b" -s 1024 --acks -1 --linger-ms 5 "${window[@]}" ;;
+          bench "$system" b "$run" produce -t b -p 1 -n "$n_b" -s 1024 --acks -1 --linger-ms 5 "${window_1k[@]}" ;;
         c)
           # Fill 32 partitions (the mock keeps only ~5 MiB per partition),
           # then measure reading everything back.
@@ -214,10 +216,11 @@ for run in $(seq "$runs"); do
         m100|m1k)
           # Cold: a fresh broker and a topic created just now; warm: the same topic again.
           [[ $system == runnel || $system == mock ]] || continue
-          size=100; n=$n_m100; [[ $case_name == m1k ]] && { size=1024; n=$n_m1k; }
+          size=100; n=$n_m100; bound=("${window[@]}")
+          [[ $case_name == m1k ]] && { size=1024; n=$n_m1k; bound=("${window_1k[@]}"); }
           start "$system" "$case_name:128"
           for phase in cold warm; do
-            bench "$system" "$case_name-$phase" "$run" produce -t "$case_name" -p 128 -n "$n" -s "$size" --acks -1 --linger-ms 5 "${window[@]}"
+            bench "$system" "$case_name-$phase" "$run" produce -t "$case_name" -p 128 -n "$n" -s "$size" --acks -1 --linger-ms 5 "${bound[@]}"
           done ;;
         disk)
           # Once per run, not per system: the disk's fdatasync bandwidth in the work dir.

@@ -95,7 +95,7 @@ struct BrokerConfig {
   // Storage background work: retention, cleaner, checkpoints, producer state.
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_offset_checkpoint_interval_ms = 60000;
-  int32_t log_flush_threads = 8;  // fsyncs of distinct logs run side by side
+  int32_t log_flush_threads = 32;  // fsyncs of distinct logs run side by side
   bool log_cleaner_enable = true;
   int64_t log_cleaner_backoff_ms = 15000;
   int64_t producer_id_expiration_ms = 86400000;

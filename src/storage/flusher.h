@@ -25,7 +25,7 @@ class Flusher {
 
   // sync_threads: fsyncs of distinct logs that may run at once (log.flush.threads).
   explicit Flusher(size_t max_pending = 1 << 16, int sync_threads = kDefaultSyncThreads);
-  static constexpr int kDefaultSyncThreads = 8;
+  static constexpr int kDefaultSyncThreads = 32;
   ~Flusher();  // stop()
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
