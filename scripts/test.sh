@@ -24,7 +24,10 @@ run_suite() {
   (cd "$build_dir" && ctest --output-on-failure --timeout 900 -j4) || status=1
 }
 
-run_suite build
+# Line tables only (-g1) for the suite's normal build: backtraces and perf keep
+# file:line, and the build is about a quarter faster than with -g (measured on
+# src/server/connection.cpp: 15.8 s -> 12.0 s), which is most of CI's time.
+run_suite build "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 if [[ "${RUNNEL_SKIP_SANITIZE:-0}" != 1 ]]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
