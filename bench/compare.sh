@@ -165,7 +165,7 @@ bench() {  # system case run args... : runs the driver, records its JSON line
 # disk_limit RUN: sequential 1 MiB appends to a new 1 GiB file, fdatasync after
 # each: what the disk gives an fsyncing log at best.
 disk_limit() {
-  local line
+  local run=$1 line
   line=$(fio --name=disk --directory="$work" --rw=write --bs=1M --size=1g --fdatasync=1 --ioengine=psync \
     --output-format=json 2>>"$work/fio.log" | python3 -c '
 import json, sys
@@ -173,7 +173,7 @@ job = json.load(sys.stdin)["jobs"][0]["write"]
 print(json.dumps({"mb_per_s": round(job["bw_bytes"] / 1e6, 1), "seconds": job["runtime"] / 1000}))') || line='{"failed_run":true}'
   rm -f "$work"/disk.*
   if [[ $run == 1 ]]; then echo "disk: fio --name=disk --rw=write --bs=1M --size=1g --fdatasync=1 --ioengine=psync" >>"$work/commands.txt"; fi
-  record fio disk "$1" "$line"
+  record fio disk "$run" "$line"
   sync
 }
 
@@ -183,10 +183,10 @@ n_c=$(count 1000000)
 n_d=$(count 100000)
 n_m100=$(count 1000000)
 n_m1k=$(count 200000)
+((n_d < 30000)) && n_d=30000  # at least 3 s of (d) at any scale
 # In flight: N records of 100 B (2 MB at 20,000), N/4 of 1 KiB (5 MB).
 window=(--max-in-flight "$max_in_flight")
 window_1k=(--max-in-flight "$((max_in_flight / 4))")
-((n_d < 30000)) && n_d=30000  # at least 3 s of (d) at any scale
 uptime >"$work/load-before.txt"
 echo "scale $scale: (a) $n_a x 100 B, (b) $n_b x 1 KiB, (c) $n_c x 100 B, (d) $n_d at 10,000/s, (m) $n_m100 x 100 B and $n_m1k x 1 KiB over 128 partitions; $runs runs; work dir $work" >&2
 

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::duration<double>(idle_seconds));
       const auto after = sample_process(reporting.broker_pid);
       close_connections(fds);
-      const double cpu = before && after ? after->cpu_seconds - before->cpu_seconds : -1;
+      const double cpu = before && after ? after->cpu_seconds() - before->cpu_seconds() : -1;
       const double rss_mb = after ? static_cast<double>(after->rss_kb) / 1024.0 : 0;
       const double peak_mb = after ? static_cast<double>(after->peak_rss_kb) / 1024.0 : 0;
       const std::string label = reporting.label.empty() ? "idle" : reporting.label;

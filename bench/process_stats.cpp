@@ -29,7 +29,6 @@ std::optional<ProcessSample> sample_process(pid_t pid) {
   const auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   sample.user_seconds = static_cast<double>(utime) / ticks;
   sample.system_seconds = static_cast<double>(stime) / ticks;
-  sample.cpu_seconds = sample.user_seconds + sample.system_seconds;
   std::ifstream status(base + "/status");
   while (std::getline(status, line)) {
     if (line.rfind("VmHWM:", 0) == 0) sample.peak_rss_kb = std::stoull(line.substr(6));

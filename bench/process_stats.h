@@ -9,11 +9,11 @@
 namespace runnel::bench {
 
 struct ProcessSample {
-  double cpu_seconds = 0;     // user + system, since the process started
-  double user_seconds = 0;    // utime: the process's own code
+  double user_seconds = 0;    // utime since the process started: its own code
   double system_seconds = 0;  // stime: the kernel working for it (syscalls, page faults)
   uint64_t peak_rss_kb = 0;  // VmHWM
   uint64_t rss_kb = 0;       // VmRSS
+  double cpu_seconds() const { return user_seconds + system_seconds; }
 };
 
 // nullopt when the process does not exist (or pid <= 0).

@@ -187,7 +187,7 @@ std::string latency_fields(const char* name, const LatencyHistogram& h) {
 std::string broker_fields(const BrokerUsage& b) {
   if (!b.known) return R"("broker_cpu_s":-1,"broker_user_s":-1,"broker_sys_s":-1,"broker_peak_rss_mb":0)";
   return fmt::format(R"("broker_cpu_s":{:.3f},"broker_user_s":{:.3f},"broker_sys_s":{:.3f},"broker_peak_rss_mb":{:.1f})",
-                     b.user_seconds + b.system_seconds, b.user_seconds, b.system_seconds,
+                     b.cpu_seconds(), b.user_seconds, b.system_seconds,
                      static_cast<double>(b.peak_rss_kb) / 1024.0);
 }
 
@@ -217,7 +217,7 @@ std::string to_text(const RunResult& r, const std::string& label, const BrokerUs
   if (r.e2e_ns.count()) text += "  end-to-end latency:  " + lat(r.e2e_ns) + "\n";
   if (broker.known) {
     text += fmt::format("  broker: {:.3f} CPU s (user {:.3f}, system {:.3f}), peak RSS {:.1f} MiB\n",
-                        broker.user_seconds + broker.system_seconds, broker.user_seconds, broker.system_seconds,
+                        broker.cpu_seconds(), broker.user_seconds, broker.system_seconds,
                         static_cast<double>(broker.peak_rss_kb) / 1024.0);
   }
   return text;

@@ -58,6 +58,7 @@ struct BrokerUsage {
   double user_seconds = 0;
   double system_seconds = 0;
   uint64_t peak_rss_kb = 0;
+  double cpu_seconds() const { return user_seconds + system_seconds; }
 };
 
 // One line of JSON with the figures and the broker's usage.

@@ -23,9 +23,9 @@ class Flusher {
   // done(durable_offset, error) runs on the flusher thread; re-post to your event loop.
   using Callback = std::function<void(int64_t durable_offset, ErrorCode error)>;
 
-  // sync_threads: fsyncs of distinct logs that may run at once (log.flush.threads).
-  explicit Flusher(size_t max_pending = 1 << 16, int sync_threads = kDefaultSyncThreads);
-  static constexpr int kDefaultSyncThreads = 32;
+  // sync_threads: fsyncs of distinct logs that may run at once; 1 syncs them
+  // one after another. The broker passes log.flush.threads.
+  explicit Flusher(size_t max_pending = 1 << 16, int sync_threads = 1);
   ~Flusher();  // stop()
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
