@@ -104,8 +104,13 @@ TEST(CorruptStartup, EachCorruptionIsReportedRepairedOrIsolatedAndTheBrokerStart
   const std::size_t second = static_cast<std::size_t>(Be32(bytes, 8)) + 12;  // batchLength + log overhead
   const int first_batch_records = Be32(bytes, 57);                             // recordCount of batch 1
   ASSERT_GT(first_batch_records, 0);
-  ASSERT_LT(second + 80, bytes.size());
-  bytes[second + 75] = static_cast<char>(bytes[second + 75] ^ 0x10);  // in the records, under the CRC
+  // The middle of the second batch's records (they start 61 bytes in), under
+  // the CRC: a fixed distance would miss a batch of one short record (72 bytes).
+  const std::size_t second_size = static_cast<std::size_t>(Be32(bytes, second + 8)) + 12;
+  ASSERT_GT(second_size, 61u);
+  ASSERT_LE(second + second_size, bytes.size());
+  const std::size_t flip = second + 61 + (second_size - 61) / 2;
+  bytes[flip] = static_cast<char>(bytes[flip] ^ 0x10);
   WriteFile(first_log, bytes);
   WriteFile(broker.log_dir() + "/recovery-point-offset-checkpoint", "0\nthis is\x01 not a checkpoint\n");
   mark = fs::file_size(broker.stderr_path());
