@@ -96,6 +96,11 @@ struct BrokerConfig {
   int64_t log_retention_check_interval_ms = 300000;
   int64_t log_flush_offset_checkpoint_interval_ms = 60000;
   int32_t log_flush_threads = 32;  // fsyncs of distinct logs run side by side
+  // The commit journal (storage/commit_journal.h): one fdatasync per flush round.
+  bool log_journal_enable = true;
+  int64_t log_journal_checkpoint_bytes = 64LL << 20;
+  int64_t log_journal_checkpoint_interval_ms = 2000;
+  int64_t log_journal_max_log_bytes = 256 << 10;
   bool log_cleaner_enable = true;
   int64_t log_cleaner_backoff_ms = 15000;
   int64_t producer_id_expiration_ms = 86400000;

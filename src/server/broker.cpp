@@ -74,6 +74,13 @@ Broker::Broker(BrokerConfig config)
     throw std::runtime_error("cannot open log.dirs " + fmt::format("{}", fmt::join(config_.log_dirs, ",")) + ": " +
                              ec.message());
   }
+  if (config_.log_journal_enable) {
+    storage::JournalPolicy policy;
+    policy.checkpoint_bytes = config_.log_journal_checkpoint_bytes;
+    policy.checkpoint_interval_ms = config_.log_journal_checkpoint_interval_ms;
+    policy.max_log_bytes = config_.log_journal_max_log_bytes;
+    flusher_.use_journal(logs_->journal(), policy);
+  }
   cluster_ = std::make_unique<cluster::ClusterNode>(io_.get_executor(), config_, *logs_, flusher_, resolver_);
   coordinator::OffsetsLog::Options offsets;
   offsets.commit_timeout_ms = config_.offsets_commit_timeout_ms;

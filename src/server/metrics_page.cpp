@@ -210,8 +210,14 @@ std::string render_metrics_page(BrokerContext& broker) {
   render_cluster(out, broker, partitions);
   render_group_lag(out, broker);
   out.family("runnel_fsync_duration_seconds", "histogram",
-             "Duration of one group-commit flush of a partition (fsync of segment, indexes and directory).");
+             "Duration of one partition's own flush (fsync of segment, indexes and directory).");
   out.histogram("runnel_fsync_duration_seconds", {}, broker.flusher.flush_latency().snapshot());
+  out.family("runnel_journal_commit_duration_seconds", "histogram",
+             "Duration of one commit-journal write and fdatasync (one per flush round).");
+  out.histogram("runnel_journal_commit_duration_seconds", {}, broker.flusher.journal_latency().snapshot());
+  out.family("runnel_journal_checkpoints_total", "counter",
+             "Commit-journal checkpoints: the journaled partitions fsynced, the journal started over.");
+  out.sample("runnel_journal_checkpoints_total", {}, broker.flusher.journal_checkpoints());
   return out.take();
 }
 

@@ -26,6 +26,8 @@ Log::Log(const LogOpenOptions& options)
       config_(sanitize(options.config)),
       env_(*options.env),
       hw_follows_flush_(options.hw_follows_flush),
+      topic_id_(options.topic_id),
+      journal_(options.journal),
       epochs_(*options.env, options.dir) {}
 
 Log::~Log() = default;
@@ -65,6 +67,7 @@ std::error_code Log::roll_locked(int64_t base_offset, int64_t now_ms) {
   segments_[base_offset] = seg;
   unsynced_rolled_.push_back(std::move(old));
   dir_dirty_ = true;
+  durable_position_ = -1;
   // Kafka snapshots producer state at each roll, so recovery replays only the tail.
   write_snapshot_locked(base_offset, /*sync_now=*/false);
   spdlog::info("log {}: rolled new segment at offset {} (now_ms {})", dir_, base_offset, now_ms);
@@ -295,7 +298,7 @@ void Log::start_writeback() const {
   std::shared_ptr<Segment> active;
   {
     std::lock_guard lock(mu_);
-    if (closed_ || failed_ || durable_offset_ == log_end_offset_) return;
+    if (closed_ || failed_ || synced_offset_ == log_end_offset_) return;
     active = segments_.rbegin()->second;
   }
   active->start_log_writeback();
@@ -304,15 +307,17 @@ void Log::start_writeback() const {
 int64_t Log::flush() {
   std::lock_guard flush_lock(flush_mu_);
   int64_t target = 0;
+  int64_t active_size = 0;
   std::shared_ptr<Segment> active;
   std::vector<std::shared_ptr<Segment>> rolled;
   std::vector<std::string> snapshots;
   bool sync_dir = false;
   {
     std::lock_guard lock(mu_);
-    if (closed_ || failed_ || durable_offset_ == log_end_offset_) return durable_offset_;
+    if (closed_ || failed_ || synced_offset_ == log_end_offset_) return durable_offset_;
     target = log_end_offset_;
     active = segments_.rbegin()->second;
+    active_size = active->size();
     rolled.swap(unsynced_rolled_);
     snapshots.swap(unsynced_snapshots_);
     sync_dir = std::exchange(dir_dirty_, false);
@@ -343,7 +348,64 @@ int64_t Log::flush() {
     failed_ = true;
     return durable_offset_;
   }
-  durable_offset_ = std::max(durable_offset_.load(), target);
+  synced_offset_ = std::max(synced_offset_.load(), target);
+  advance_durable_locked(target, active, active_size);
+  return durable_offset_;
+}
+
+void Log::advance_durable_locked(int64_t offset, const std::shared_ptr<Segment>& segment, int64_t position) {
+  if (offset < durable_offset_) return;
+  const bool known = segment && segment == segments_.rbegin()->second && position >= 0;
+  if (offset > durable_offset_ || known) durable_position_ = known ? position : -1;
+  durable_offset_ = offset;
+}
+
+Log::UndurableCopy Log::copy_undurable_batches(std::vector<uint8_t>& out) const {
+  UndurableCopy copy;
+  int64_t from = 0;
+  int64_t from_position = -1;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_ || failed_) return copy;
+    // After a roll the log syncs itself (rare): every segment but the active one
+    // is then synced before anything after it is acknowledged, so what a power
+    // cut can take is only a suffix of the active segment, which recovery cuts
+    // and the journal's replay appends back. (A lost suffix of a closed segment
+    // could leave a gap below the next segment, which recovery does not see.)
+    if (!unsynced_rolled_.empty() || dir_dirty_) return copy;
+    if (durable_offset_ >= log_end_offset_) return copy;
+    from = durable_offset_;
+    copy.end_offset = log_end_offset_;
+    copy.segment = segments_.rbegin()->second;
+    copy.end_position = copy.segment->size();
+    from_position = durable_position_;
+  }
+  if (from_position < 0) {
+    // Appends after the snapshot of the end are left for the next round.
+    const SliceReadResult slices = read_slices(from, INT32_MAX, copy.end_offset, true);
+    if (slices.error != ErrorCode::kNone || slices.slices.size() != 1 || slices.slices[0].owner != copy.segment)
+      return UndurableCopy{};
+    from_position = slices.slices[0].position;
+  }
+  const auto length = static_cast<size_t>(copy.end_position - from_position);
+  const size_t start = out.size();
+  out.resize(start + length);
+  if (auto ec = copy.segment->read_bytes(from_position, {out.data() + start, length})) {
+    spdlog::error("log {}: reading batches for the commit journal failed: {}", dir_, ec.message());
+    out.resize(start);
+    return UndurableCopy{};
+  }
+  return copy;
+}
+
+int64_t Log::mark_journaled(const UndurableCopy& copy) {
+  std::lock_guard lock(mu_);
+  if (failed_ || copy.end_offset < 0) return durable_offset_;
+  if (copy.end_offset > log_end_offset_) {
+    advance_durable_locked(log_end_offset_, nullptr, -1);  // a truncation came in between
+  } else {
+    advance_durable_locked(copy.end_offset, copy.segment, copy.end_position);
+  }
   return durable_offset_;
 }
 
@@ -376,6 +438,8 @@ void Log::close() {
     failed_ = true;
   } else if (!failed_) {
     durable_offset_ = log_end_offset_;
+    synced_offset_ = log_end_offset_;
+    durable_position_ = -1;
   }
 }
 
@@ -432,6 +496,7 @@ int64_t Log::log_start_offset() const { std::lock_guard lock(mu_); return log_st
 int64_t Log::log_end_offset() const { std::lock_guard lock(mu_); return log_end_offset_; }
 int64_t Log::high_watermark() const { return hw_follows_flush_ ? durable_offset_.load() : high_watermark_.load(); }
 int64_t Log::durable_offset() const { return durable_offset_.load(); }
+int64_t Log::synced_offset() const { return synced_offset_.load(); }
 bool Log::failed() const { std::lock_guard lock(mu_); return failed_; }
 size_t Log::segment_count() const { std::lock_guard lock(mu_); return segments_.size(); }
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/error_code.h"
+#include "common/uuid.h"
 #include "storage/env.h"
 #include "storage/leader_epoch_cache.h"
 #include "storage/producer_state.h"
@@ -28,6 +29,7 @@
 namespace runnel::storage {
 
 class Segment;
+class CommitJournal;
 
 struct LogConfig {
   int64_t segment_bytes = 1 << 30;                    // segment.bytes
@@ -104,6 +106,10 @@ struct LogOpenOptions {
   // clamped to [log start, log end].
   bool hw_follows_flush = true;
   int64_t high_watermark = -1;
+  // The partition's topic id (partition.metadata) and the broker's commit journal,
+  // if any: a truncation first makes the journal forget this log.
+  Uuid topic_id;
+  std::shared_ptr<CommitJournal> journal;
 };
 
 // The cleaner's view of a log (see LogCleaner): closed segments below the first
@@ -164,8 +170,12 @@ class Log {
   // Lock-free. The durable offset when the HW follows flush (a single node),
   // otherwise the value the caller set.
   int64_t high_watermark() const;
-  // What flush() has fsynced: the recovery point to checkpoint. Lock-free.
+  // Where acknowledged data ends: what flush() fsynced or a commit journal
+  // round made durable (mark_journaled). Lock-free.
   int64_t durable_offset() const;
+  // What flush() has fsynced in the log's own files: the recovery point to
+  // checkpoint (below it, recovery trusts the files). Lock-free.
+  int64_t synced_offset() const;
   bool hw_follows_flush() const { return hw_follows_flush_; }
   // Caller-managed HW: sets it clamped to [log start, log end] and returns it. With
   // hw_follows_flush it changes nothing and returns the durable offset.
@@ -204,8 +214,22 @@ class Log {
   std::optional<RecordPosition> offset_of_max_timestamp() const;
 
   // fsyncs everything appended so far (and the dir after a roll), then advances the
-  // durable offset. Safe to call from another thread while appends go on.
+  // synced and durable offsets. Safe to call from another thread while appends go on.
   int64_t flush();
+  // ---- the commit journal (commit_journal.h) ----
+  struct UndurableCopy {
+    int64_t end_offset = -1;  // -1: nothing copied
+    std::shared_ptr<Segment> segment;  // the active segment the copy ends in
+    int64_t end_position = -1;         // and where in it
+  };
+  // Appends to `out` the whole batches from the durable offset to the log end;
+  // end_offset -1 when there are none, the log is offline, or it rolled a
+  // segment since its last flush() (then it must flush itself).
+  UndurableCopy copy_undurable_batches(std::vector<uint8_t>& out) const;
+  // The journal holds everything the copy had: the durable offset moves up to its
+  // end (never past the log end, which a truncation may have moved). Returns it.
+  int64_t mark_journaled(const UndurableCopy& copy);
+  const Uuid& topic_id() const { return topic_id_; }
   // Starts writing back what flush() will sync, without waiting: the flusher
   // calls it for every log of a round first, so the disk gets all their data
   // at once instead of one fdatasync's worth at a time.
@@ -311,7 +335,17 @@ class Log {
   int64_t log_end_offset_ = 0;
   // Written under mu_, read lock-free (high_watermark() is on every fetch).
   std::atomic<int64_t> durable_offset_{0};
+  std::atomic<int64_t> synced_offset_{0};  // <= durable_offset_
+  // Where the durable offset is in the active segment, -1 when unknown (then a
+  // journal copy finds it through the index): saves a lookup and header reads
+  // per log and round. Reset whenever the active segment changes.
+  int64_t durable_position_ = -1;
+  void advance_durable_locked(int64_t offset, const std::shared_ptr<Segment>& segment, int64_t position);
   const bool hw_follows_flush_;
+  const Uuid topic_id_;
+  const std::shared_ptr<CommitJournal> journal_;
+  // Before a truncation: the journal forgets this log (a no-op without one).
+  ErrorCode forget_in_journal();
   std::atomic<int64_t> high_watermark_{0};  // only when !hw_follows_flush_
   LeaderEpochCache epochs_;                 // own mutex; persisted outside mu_
   std::atomic<int> maintenance_aborts_{0};  // truncations waiting for maintenance_mu_

@@ -19,9 +19,24 @@ std::error_code LogManager::open(const std::vector<std::string>& dirs, const Log
     dirs_ = dirs;
     default_config_ = default_config;
   }
+  std::vector<CommitJournal::Item> journaled;
+  if (!dirs.empty()) {
+    std::error_code ec = env_.create_dir(dirs.front());
+    if (!ec) journal_ = CommitJournal::open(env_, dirs.front(), journaled, ec);
+    if (ec) {
+      spdlog::error("log dir {}: cannot open {}: {}", dirs.front(), kCommitJournalFile, ec.message());
+      return ec;
+    }
+  }
   for (const auto& dir : dirs) {
     if (auto ec = open_dir(dir, default_config)) {
       spdlog::error("log dir {}: cannot load: {}", dir, ec.message());
+      return ec;
+    }
+  }
+  if (journal_) {
+    if (auto ec = replay_journal(journaled)) {
+      spdlog::error("log dir {}: replaying {} failed: {}", dirs.front(), kCommitJournalFile, ec.message());
       return ec;
     }
   }
@@ -60,7 +75,8 @@ bool known_log_dir_file(const std::string& name) {
   static const std::set<std::string> known = {
       kRecoveryPointCheckpointFile, kLogStartOffsetCheckpointFile, kCleanerOffsetCheckpointFile,
       kCleanShutdownFile, kProducerIdBlockFile, "runnel-topic-configs", "meta.properties",
-      kReplicationOffsetCheckpointFile, "bootstrap.checkpoint", "runnel-metadata"};
+      kReplicationOffsetCheckpointFile, "bootstrap.checkpoint", "runnel-metadata",
+      std::string(kCommitJournalFile) + ".0", std::string(kCommitJournalFile) + ".1"};
   return known.count(name) > 0 || name.ends_with(".tmp");
 }
 }  // namespace
@@ -129,7 +145,7 @@ std::error_code LogManager::open_dir(const std::string& dir, const LogConfig& co
       if (auto ec = write_file_atomically(env_, meta_path, format_partition_metadata(id))) return ec;
     }
 
-    LogOpenOptions options = open_options(path, config);
+    LogOpenOptions options = open_options(path, config, id);
     options.clean_shutdown = clean;
     auto key = std::make_pair(topic, partition);
     if (auto it = recovery_points.find(key); it != recovery_points.end()) options.recovery_point = it->second;
@@ -160,9 +176,12 @@ void LogManager::set_hw_follows_flush(bool follows) {
   hw_follows_flush_ = follows;
 }
 
-LogOpenOptions LogManager::open_options(const std::string& path, const LogConfig& config) const {
+LogOpenOptions LogManager::open_options(const std::string& path, const LogConfig& config,
+                                        const Uuid& topic_id) const {
   LogOpenOptions options;
   options.dir = path;
+  options.topic_id = topic_id;
+  options.journal = journal_;
   options.config = config;
   options.env = &env_;
   std::lock_guard lock(mu_);
@@ -235,7 +254,7 @@ std::error_code LogManager::write_checkpoints() {
     std::lock_guard lock(mu_);
     dirs = dirs_;
     for (const auto& [key, entry] : partitions_) {
-      recovery[entry.log_dir][key] = entry.log->durable_offset();  // everything below it is fsynced
+      recovery[entry.log_dir][key] = entry.log->synced_offset();  // everything below it is fsynced
       starts[entry.log_dir][key] = entry.log->log_start_offset();
       if (const int64_t c = entry.log->cleaner_checkpoint(); c >= 0) cleaner[entry.log_dir][key] = c;
       high_watermarks[entry.log_dir][key] = entry.log->high_watermark();

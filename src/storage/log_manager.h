@@ -16,6 +16,7 @@
 
 #include "common/error_code.h"
 #include "common/uuid.h"
+#include "storage/commit_journal.h"
 #include "storage/env.h"
 #include "storage/log.h"
 #include "storage/producer_id_manager.h"
@@ -51,8 +52,13 @@ class LogManager {
   LogManager(const LogManager&) = delete;
   LogManager& operator=(const LogManager&) = delete;
 
-  // Scans dirs (created if missing), opens and recovers every <topic>-<partition> dir.
+  // Scans dirs (created if missing), opens and recovers every <topic>-<partition> dir,
+  // then appends back from the commit journal (in the first dir) the batches a log
+  // lacks, fsyncs those logs and starts the journal over.
   std::error_code open(const std::vector<std::string>& dirs, const LogConfig& default_config);
+  // The commit journal every log of this manager uses (for the Flusher); null
+  // before open().
+  std::shared_ptr<CommitJournal> journal() const { return journal_; }
   // LogOpenOptions::hw_follows_flush for every log opened or created afterwards (so
   // call it before open()). Default true: the HW is the durable offset (a single
   // node); false: replication::Partition owns it, starting from the
@@ -115,7 +121,9 @@ class LogManager {
     Uuid topic_id;
   };
   std::error_code open_dir(const std::string& dir, const LogConfig& config);
-  LogOpenOptions open_options(const std::string& path, const LogConfig& config) const;
+  LogOpenOptions open_options(const std::string& path, const LogConfig& config, const Uuid& topic_id) const;
+  // Appends the journal's batches that logs lack (log_manager_journal.cpp).
+  std::error_code replay_journal(const std::vector<CommitJournal::Item>& items);
   // Least-loaded log dir for each of `count` new partitions.
   std::vector<std::string> pick_dirs_locked(int32_t count) const;
   // Why `name` cannot be created now (a colliding or reserved name), kNone if it can.
@@ -148,6 +156,7 @@ class LogManager {
   std::vector<std::string> deleted_dirs_;  // `-delete` dirs still on disk, guarded by mu_
   std::mutex checkpoint_mu_;               // one checkpoint writer at a time (shared .tmp names)
   ProducerIdManager producer_ids_;
+  std::shared_ptr<CommitJournal> journal_;
 };
 
 // Kafka's offset checkpoint text format: "0\n<count>\n<topic> <partition> <offset>\n"...

@@ -65,7 +65,7 @@ ErrorCode LogManager::open_new_partition(const std::string& log_dir, const std::
   }
   std::error_code ec = env_.create_dir(path);
   if (!ec) ec = write_file_atomically(env_, meta_path, format_partition_metadata(id));
-  if (!ec) out = Log::open(open_options(path, config), ec);
+  if (!ec) out = Log::open(open_options(path, config, id), ec);
   if (ec || !out) {
     spdlog::error("partition {}: creating its log failed: {}", path, ec.message());
     return ErrorCode::kKafkaStorageError;
@@ -147,6 +147,11 @@ ErrorCode LogManager::remove_log(const std::string& topic, int32_t partition) {
     entry = it->second;
     unregister_partition_locked(topic, partition);
   }
+  // The same partition may come back here under the same topic id: none of the
+  // journal's batches for this one may be replayed into it.
+  if (journal_)
+    if (auto ec = journal_->forget(nullptr, entry.topic_id, topic + "-" + std::to_string(partition)))
+      spdlog::warn("remove log {}-{}: commit journal: {}", topic, partition, ec.message());
   // Renamed first (durably), so a crash never brings the partition back.
   const std::string renamed = retire_partition_dir(topic, partition, entry);
   if (renamed.empty()) return ErrorCode::kKafkaStorageError;

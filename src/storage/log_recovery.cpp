@@ -196,7 +196,7 @@ std::error_code Log::load(const LogOpenOptions& options) {
     std::shared_ptr<Segment> seg;
     if (auto ec = Segment::create(env_, dir_, base, config_, seg)) return ec;
     segments_[base] = seg;
-    log_start_offset_ = log_end_offset_ = durable_offset_ = base;
+    log_start_offset_ = log_end_offset_ = durable_offset_ = synced_offset_ = base;
     load_producer_state();  // drops stale snapshots
     load_leader_epochs_locked(base);
     init_high_watermark_locked(options.high_watermark);
@@ -281,6 +281,8 @@ std::error_code Log::load(const LogOpenOptions& options) {
   log_end_offset_ = segs.back()->next_offset();
   log_start_offset_ = std::clamp(options.log_start_offset, segs.front()->base_offset(), log_end_offset_);
   durable_offset_ = log_end_offset_;
+  synced_offset_ = log_end_offset_;
+  durable_position_ = segs.back()->size();
   if (load_producer_state()) dir_changed = true;
   load_leader_epochs_locked(std::min(scanned_from, log_end_offset_));
   init_high_watermark_locked(options.high_watermark);

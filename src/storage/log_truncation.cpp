@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "storage/commit_journal.h"
 #include "storage/log.h"
 #include "storage/segment.h"
 
@@ -47,6 +48,8 @@ ErrorCode Log::truncate_to(int64_t offset) {
     spdlog::warn("log {}: refusing truncation to negative offset {}", dir_, offset);
     return ErrorCode::kInvalidRequest;
   }
+  if (offset < log_end_offset())
+    if (auto error = forget_in_journal(); error != ErrorCode::kNone) return error;
   // A cleaning pass in progress stops at its next batch; retention finishes its pass.
   ++maintenance_aborts_;
   std::lock_guard maintenance(maintenance_mu_);
@@ -65,6 +68,7 @@ ErrorCode Log::truncate_fully_and_start_at(int64_t offset) {
     spdlog::warn("log {}: refusing to start at negative offset {}", dir_, offset);
     return ErrorCode::kInvalidRequest;
   }
+  if (auto error = forget_in_journal(); error != ErrorCode::kNone) return error;
   ++maintenance_aborts_;
   std::lock_guard maintenance(maintenance_mu_);
   --maintenance_aborts_;
@@ -72,6 +76,18 @@ ErrorCode Log::truncate_fully_and_start_at(int64_t offset) {
   std::lock_guard lock(mu_);
   if (failed_ || closed_) return ErrorCode::kKafkaStorageError;
   return truncate_fully_locked(offset, wall_ms());
+}
+
+ErrorCode Log::forget_in_journal() {
+  // The log is synced and the journal's earlier items for it are void before any
+  // byte is cut, so a replay after a crash cannot bring removed batches back, nor
+  // lose a journaled one (it is in the synced log).
+  if (!journal_) return ErrorCode::kNone;
+  if (auto ec = journal_->forget(this, topic_id_, partition_dir_name(dir_))) {
+    std::lock_guard lock(mu_);
+    return fail_locked("truncation (commit journal)", ec);
+  }
+  return ErrorCode::kNone;
 }
 
 ErrorCode Log::truncate_to_locked(int64_t offset, int64_t now_ms) {
@@ -106,6 +122,8 @@ ErrorCode Log::truncate_to_locked(int64_t offset, int64_t now_ms) {
 
   log_end_offset_ = offset;
   durable_offset_ = std::min(durable_offset_.load(), offset);
+  synced_offset_ = std::min(synced_offset_.load(), offset);
+  durable_position_ = -1;
   high_watermark_ = std::min(high_watermark_.load(), offset);
   if (cleaner_checkpoint_ > offset) cleaner_checkpoint_ = offset;
   rebuild_producer_state_locked(offset);  // also deletes the snapshots above `offset`
@@ -138,6 +156,8 @@ ErrorCode Log::truncate_fully_locked(int64_t offset, int64_t now_ms) {
 
   log_start_offset_ = log_end_offset_ = offset;
   durable_offset_ = offset;
+  synced_offset_ = offset;
+  durable_position_ = -1;
   high_watermark_ = offset;
   if (cleaner_checkpoint_ > offset) cleaner_checkpoint_ = offset;
   if (auto ec = env_.sync_dir(dir_)) return fail_locked("truncation", ec);
