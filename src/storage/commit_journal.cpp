@@ -6,6 +6,7 @@
 
 #include "storage/crc32c.h"
 #include "storage/log.h"
+#include "storage/record_batch.h"
 
 namespace runnel::storage {
 
@@ -19,26 +20,13 @@ constexpr size_t kRecordHeaderBytes = 20;  // magic, body length, generation, cr
 constexpr size_t kItemFixedBytes = 1 + 16 + 2 + 4;
 constexpr uint32_t kMaxBodyBytes = 1u << 30;
 
-void put_u16(uint8_t* at, uint16_t v) {
-  for (int i = 0; i < 2; ++i) at[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put_u32(uint8_t* at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) at[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put_u64(uint8_t* at, uint64_t v) {
-  for (int i = 0; i < 8; ++i) at[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint16_t get_u16(const uint8_t* at) { return static_cast<uint16_t>(at[0] | (at[1] << 8)); }
-uint32_t get_u32(const uint8_t* at) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | at[i];
-  return v;
-}
-uint64_t get_u64(const uint8_t* at) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | at[i];
-  return v;
-}
+// Fixed-width fields are big-endian, as in Kafka's own formats (record_batch.h).
+void put_u16(uint8_t* at, uint16_t v) { store_be16(at, static_cast<int16_t>(v)); }
+void put_u32(uint8_t* at, uint32_t v) { store_be32(at, static_cast<int32_t>(v)); }
+void put_u64(uint8_t* at, uint64_t v) { store_be64(at, static_cast<int64_t>(v)); }
+uint16_t get_u16(const uint8_t* at) { return static_cast<uint16_t>(load_be16(at)); }
+uint32_t get_u32(const uint8_t* at) { return static_cast<uint32_t>(load_be32(at)); }
+uint64_t get_u64(const uint8_t* at) { return static_cast<uint64_t>(load_be64(at)); }
 
 // crc32c over the record header's generation and body length, then the body.
 uint32_t record_crc(uint64_t generation, uint32_t body_length, std::span<const uint8_t> body) {
@@ -76,11 +64,10 @@ bool parse_items(std::span<const uint8_t> body, std::vector<CommitJournal::Item>
 
 }  // namespace
 
-std::string partition_dir_name(const std::string& dir) {
-  std::string trimmed = dir;
-  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-  const auto slash = trimmed.rfind('/');
-  return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+std::string_view partition_dir_name(std::string_view dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  const auto slash = dir.rfind('/');
+  return slash == std::string_view::npos ? dir : dir.substr(slash + 1);
 }
 
 CommitJournal::CommitJournal(std::unique_ptr<File> first, std::unique_ptr<File> second) {
@@ -172,14 +159,20 @@ void CommitJournal::begin_record() {
   record_.assign(kRecordHeaderBytes, 0);
 }
 
-std::vector<uint8_t>& CommitJournal::begin_batches(const Uuid& topic_id, const std::string& name) {
-  open_item_ = record_.size();
-  record_.resize(record_.size() + kItemFixedBytes);
-  uint8_t* at = record_.data() + open_item_;
-  at[0] = static_cast<uint8_t>(ItemKind::kBatches);
-  std::memcpy(at + 1, topic_id.bytes.data(), 16);
+size_t CommitJournal::put_item_header(ItemKind kind, const Uuid& topic_id, std::string_view name) {
+  const size_t start = record_.size();
+  record_.resize(start + kItemFixedBytes);
+  uint8_t* at = record_.data() + start;
+  at[0] = static_cast<uint8_t>(kind);
+  std::memcpy(at + 1, topic_id.bytes.data(), topic_id.bytes.size());
   put_u16(at + 17, static_cast<uint16_t>(name.size()));
+  put_u32(at + 19, 0);  // the batches' length, set by end_batches()
   record_.insert(record_.end(), name.begin(), name.end());
+  return start;
+}
+
+std::vector<uint8_t>& CommitJournal::begin_batches(const Uuid& topic_id, std::string_view name) {
+  open_item_ = put_item_header(ItemKind::kBatches, topic_id, name);
   return record_;
 }
 
@@ -194,15 +187,8 @@ void CommitJournal::end_batches() {
   put_u32(record_.data() + open_item_ + 19, static_cast<uint32_t>(batches));
 }
 
-void CommitJournal::add_forget(const Uuid& topic_id, const std::string& name) {
-  const size_t start = record_.size();
-  record_.resize(start + kItemFixedBytes);
-  uint8_t* at = record_.data() + start;
-  at[0] = static_cast<uint8_t>(ItemKind::kForget);
-  std::memcpy(at + 1, topic_id.bytes.data(), 16);
-  put_u16(at + 17, static_cast<uint16_t>(name.size()));
-  put_u32(at + 19, 0);
-  record_.insert(record_.end(), name.begin(), name.end());
+void CommitJournal::add_forget(const Uuid& topic_id, std::string_view name) {
+  put_item_header(ItemKind::kForget, topic_id, name);
 }
 
 bool CommitJournal::record_empty() const { return record_.size() <= kRecordHeaderBytes; }
@@ -232,7 +218,7 @@ std::error_code CommitJournal::commit_record() {
   return {};
 }
 
-std::error_code CommitJournal::forget(Log* log, const Uuid& topic_id, const std::string& name) {
+std::error_code CommitJournal::forget(Log* log, const Uuid& topic_id, std::string_view name) {
   std::lock_guard lock(mu_);
   if (log) {
     log->flush();

@@ -12,7 +12,7 @@
 // behind; that file is overwritten only at the next switch, after the
 // checkpoint is done, so records never have to wait for a checkpoint.
 //
-// File layout: a 4 KiB header {magic, version, generation, crc} and records from
+// File layout (fixed-width fields big-endian): a 4 KiB header {magic, version, generation, crc} and records from
 // offset 4096 on. A record is {magic, body length, generation, crc32c} and a
 // body of items; an item is {kind, topic id, partition dir name, batches}.
 // Starting a file over writes a new generation into its header; the file keeps
@@ -24,6 +24,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -62,9 +63,9 @@ class CommitJournal {
   void begin_record();
   // Returns where the batches go: append them to the returned buffer, then call
   // end_batches(). Keeps the copy of a log's batches to one.
-  std::vector<uint8_t>& begin_batches(const Uuid& topic_id, const std::string& name);
+  std::vector<uint8_t>& begin_batches(const Uuid& topic_id, std::string_view name);
   void end_batches();
-  void add_forget(const Uuid& topic_id, const std::string& name);
+  void add_forget(const Uuid& topic_id, std::string_view name);
   bool record_empty() const;
   // Writes the record and fdatasyncs the journal. A failed write (a full disk)
   // only fails this record; after a failed fdatasync the journal is failed()
@@ -75,7 +76,7 @@ class CommitJournal {
   // (so nothing it holds depends on the journal), then writes and syncs a forget
   // item. Called before a truncation rewrites the log (with it) or a removal
   // deletes it (without).
-  std::error_code forget(Log* log, const Uuid& topic_id, const std::string& name);
+  std::error_code forget(Log* log, const Uuid& topic_id, std::string_view name);
 
   // Records go to the other file from now on, started over. Call only once
   // every log with records in that other file was fsynced past them (the
@@ -95,6 +96,8 @@ class CommitJournal {
  private:
   CommitJournal(std::unique_ptr<File> first, std::unique_ptr<File> second);
   std::error_code write_header(int which, uint64_t generation);
+  // Appends an item's fixed fields and name to record_; returns where it starts.
+  size_t put_item_header(ItemKind kind, const Uuid& topic_id, std::string_view name);
 
   std::mutex mu_;
   std::unique_ptr<File> files_[2];
@@ -106,7 +109,7 @@ class CommitJournal {
   size_t open_item_ = 0;          // where the open batches item starts in record_
 };
 
-// "<topic>-<partition>" of a log dir path: its last component.
-std::string partition_dir_name(const std::string& dir);
+// "<topic>-<partition>" of a log dir path: its last component (a view into `dir`).
+std::string_view partition_dir_name(std::string_view dir);
 
 }  // namespace runnel::storage

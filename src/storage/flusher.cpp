@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <numeric>
 #include <unordered_map>
 
 #include "storage/log.h"
@@ -77,14 +78,12 @@ void Flusher::run() {
 
     // One flush per distinct log covers every request for it.
     std::unordered_map<Log*, size_t> index;  // log -> its place in logs
-    std::vector<Log*> logs;                  // the distinct ones, in request order
-    std::vector<std::shared_ptr<Log>> owners;
+    std::vector<std::shared_ptr<Log>> logs;  // the distinct ones, in request order
     std::vector<int64_t> wanted;             // the highest target asked of each
     for (const auto& r : batch) {
       auto [it, added] = index.emplace(r.log.get(), logs.size());
       if (added) {
-        logs.push_back(r.log.get());
-        owners.push_back(r.log);
+        logs.push_back(r.log);
         wanted.push_back(r.target_offset);
       } else {
         wanted[it->second] = std::max(wanted[it->second], r.target_offset);
@@ -93,12 +92,12 @@ void Flusher::run() {
     std::vector<int64_t> durable(logs.size());
     std::vector<size_t> direct;
     if (journal_ && !journal_->failed()) {
-      direct = journal_round(logs, owners, wanted, durable);
+      direct = journal_round(logs, wanted, durable);
     } else {
       direct.resize(logs.size());
-      for (size_t i = 0; i < logs.size(); ++i) direct[i] = i;
+      std::iota(direct.begin(), direct.end(), 0);
     }
-    sync_logs(logs, direct, durable);
+    sync_logs(sync_workers_, logs, direct, durable);
 
     for (auto& r : batch) {
       const int64_t d = durable[index[r.log.get()]];
@@ -114,8 +113,7 @@ void Flusher::run() {
   }
 }
 
-std::vector<size_t> Flusher::journal_round(const std::vector<Log*>& logs,
-                                           const std::vector<std::shared_ptr<Log>>& owners,
+std::vector<size_t> Flusher::journal_round(const std::vector<std::shared_ptr<Log>>& logs,
                                            const std::vector<int64_t>& wanted, std::vector<int64_t>& durable) {
   std::vector<size_t> direct;
   std::vector<std::pair<size_t, Log::UndurableCopy>> journaled;
@@ -140,7 +138,7 @@ std::vector<size_t> Flusher::journal_round(const std::vector<Log*>& logs,
       if (committed) {
         for (const auto& [i, copy] : journaled) {
           logs[i]->mark_journaled(copy);
-          journaled_logs_[logs[i]] = owners[i];  // (a freed log's address may come back)
+          journaled_logs_[logs[i].get()] = logs[i];  // (a freed log's address may come back)
         }
         std::lock_guard lock(mu_);
         ++journal_commits_;
@@ -156,14 +154,15 @@ std::vector<size_t> Flusher::journal_round(const std::vector<Log*>& logs,
   return direct;
 }
 
-void Flusher::sync_logs(const std::vector<Log*>& logs, const std::vector<size_t>& which, std::vector<int64_t>& durable) {
+void Flusher::sync_logs(SyncWorkers& pool, const std::vector<std::shared_ptr<Log>>& logs,
+                        const std::vector<size_t>& which, std::vector<int64_t>& durable) {
   if (which.empty()) return;
   // With several logs, all their write-back starts before the first fdatasync
   // waits (16 partitions: measured in bench/performance-notes.md), and the
   // fdatasyncs run side by side (128 partitions: docs/performance.md).
   if (which.size() > 1)
     for (size_t i : which) logs[i]->start_writeback();
-  sync_workers_.for_each(which.size(), [&](size_t k) {
+  pool.for_each(which.size(), [&](size_t k) {
     const size_t i = which[k];
     const auto started = std::chrono::steady_clock::now();
     durable[i] = logs[i]->flush();
@@ -187,34 +186,24 @@ void Flusher::maybe_checkpoint() {
   for (auto& [raw, weak] : journaled_logs_)
     if (auto log = weak.lock()) logs.push_back(std::move(log));
   journaled_logs_.clear();
+  std::vector<size_t> all(logs.size());
+  std::iota(all.begin(), all.end(), 0);
   if (auto ec = journal_->switch_files()) {
     // The journal is unusable (rounds sync the logs themselves from now on);
     // what it holds is made safe in the logs here.
     spdlog::error("commit journal: switching files failed: {}", ec.message());
-    std::vector<Log*> raw;
-    std::vector<size_t> all;
-    for (auto& log : logs) {
-      all.push_back(raw.size());
-      raw.push_back(log.get());
-    }
-    std::vector<int64_t> ignored(raw.size());
-    sync_logs(raw, all, ignored);
+    std::vector<int64_t> ignored(logs.size());
+    sync_logs(sync_workers_, logs, all, ignored);
     return;
   }
   // Every log with records in the file left behind is synced past them before
   // the next switch overwrites it; records meanwhile go to the other file.
   checkpoint_running_ = true;
-  checkpoint_thread_ = std::thread([this, logs = std::move(logs)] {
-    if (logs.size() > 1)
-      for (const auto& log : logs) log->start_writeback();
-    checkpoint_workers_.for_each(logs.size(), [&](size_t i) {
-      const auto started = std::chrono::steady_clock::now();
-      logs[i]->flush();
-      flush_latency_.observe(std::chrono::steady_clock::now() - started);
-    });
+  checkpoint_thread_ = std::thread([this, logs = std::move(logs), all = std::move(all)] {
+    std::vector<int64_t> ignored(logs.size());
+    sync_logs(checkpoint_workers_, logs, all, ignored);
     {
       std::lock_guard lock(mu_);
-      flush_calls_ += logs.size();
       ++journal_checkpoints_;
     }
     checkpoint_running_ = false;

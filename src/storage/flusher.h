@@ -79,9 +79,11 @@ class Flusher {
   void run();
   // Journals what it can of `logs` (one record, one fdatasync); fills durable[i]
   // for those. Returns the indexes of the logs still to fsync themselves.
-  std::vector<size_t> journal_round(const std::vector<Log*>& logs, const std::vector<std::shared_ptr<Log>>& owners,
+  std::vector<size_t> journal_round(const std::vector<std::shared_ptr<Log>>& logs,
                                     const std::vector<int64_t>& wanted, std::vector<int64_t>& durable);
-  void sync_logs(const std::vector<Log*>& logs, const std::vector<size_t>& which, std::vector<int64_t>& durable);
+  // Flushes logs[i] for each i in `which` on `pool`, setting durable[i].
+  void sync_logs(SyncWorkers& pool, const std::vector<std::shared_ptr<Log>>& logs, const std::vector<size_t>& which,
+                 std::vector<int64_t>& durable);
   void maybe_checkpoint();
 
   const size_t max_pending_;

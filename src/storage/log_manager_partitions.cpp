@@ -150,7 +150,7 @@ ErrorCode LogManager::remove_log(const std::string& topic, int32_t partition) {
   // The same partition may come back here under the same topic id: none of the
   // journal's batches for this one may be replayed into it.
   if (journal_)
-    if (auto ec = journal_->forget(nullptr, entry.topic_id, topic + "-" + std::to_string(partition)))
+    if (auto ec = journal_->forget(nullptr, entry.topic_id, partition_dir_name(entry.log->dir())))
       spdlog::warn("remove log {}-{}: commit journal: {}", topic, partition, ec.message());
   // Renamed first (durably), so a crash never brings the partition back.
   const std::string renamed = retire_partition_dir(topic, partition, entry);
