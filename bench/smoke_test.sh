@@ -36,8 +36,10 @@ check "$("$bench" consume --json -b "$mock" --no-create -t smoke -p 4 -n 5000 --
 check "$("$bench" e2e --json -b "$mock" --no-create -t e2e -n 500 --rate 1000 --warmup 0.2 --fetch-wait-ms 10)" e2e 500
 
 # A real broker.
-port=$((20000 + RANDOM % 20000))
-"$runnel" serve --set listeners=PLAINTEXT://127.0.0.1:$port --set log.dirs="$work/data" \
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# No metrics listener: the default port 9644 would collide with brokers of
+# tests running in parallel.
+"$runnel" serve --set listeners=PLAINTEXT://127.0.0.1:$port --set log.dirs="$work/data" --set http.listeners= \
   --set group.initial.rebalance.delay.ms=0 --log-level warn >"$work/runnel.log" 2>&1 &
 runnel_pid=$!
 pids+=($runnel_pid)

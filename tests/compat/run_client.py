@@ -60,6 +60,9 @@ def main():
         f"log.dirs={tmp}/logs",
         "num.partitions=3",
         "group.initial.rebalance.delay.ms=0",
+        # No metrics listener: the default port 9644 would collide with other
+        # brokers of tests running in parallel.
+        "http.listeners=",
     ] + args.set
     broker_cmd = [args.runnel, "serve"]
     for kv in settings:
