@@ -6,8 +6,8 @@
 # libFuzzer target runs briefly (about a minute in all; RUNNEL_FUZZ_SECONDS, 0 to
 # skip); scripts/fuzz.sh SECONDS is the longer run.
 # Measured on a 2-core machine (2026-12-07, nothing else running): normal build
-# 783 s, its tests 324 s; sanitizer build 859 s, its tests 418 s; fuzz build and
-# run about 4 minutes: 44 minutes in all, plus the installs.
+# 783 s, its tests 324 s; sanitizer build 859 s, its tests 343-418 s; fuzz build
+# and run about 4 minutes: 43-44 minutes in all, plus the installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
