@@ -32,7 +32,9 @@ std::string stem_of(const std::string& name) { return name.substr(0, name.find('
 // Whether a partition dir may hold `name`: segment files, snapshots, Kafka's
 // metadata files and the temporaries of a crash-safe rename.
 bool known_partition_file(const std::string& name) {
-  if (name == "partition.metadata" || name == "leader-epoch-checkpoint" || ends_with(name, ".tmp")) return true;
+  if (name == "partition.metadata" || name == "leader-epoch-checkpoint" || name == kForgottenProducersFile ||
+      ends_with(name, ".tmp"))
+    return true;
   const auto dot = name.find('.');
   if (dot == std::string::npos || !parse_base_offset(name.substr(0, dot))) return false;
   const std::string ext = name.substr(dot);
@@ -103,6 +105,12 @@ bool Log::load_producer_state() {
   snapshots_.clear();
   for (const auto& name : names)
     if (auto offset = parse_snapshot_file_name(name)) snapshots_.insert(*offset);
+  if (std::find(names.begin(), names.end(), kForgottenProducersFile) != names.end()) {
+    std::string bytes;
+    if (read_whole_file(env_, dir_ + "/" + kForgottenProducersFile, bytes) || !producers_.parse_forgotten(bytes))
+      // Not fatal: those producers get OUT_OF_ORDER_SEQUENCE_NUMBER instead of a reset.
+      spdlog::warn("log {}: ignoring unreadable {}", dir_, kForgottenProducersFile);
+  }
   return rebuild_producer_state_locked(log_end_offset_);
 }
 

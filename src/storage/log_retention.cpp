@@ -111,10 +111,12 @@ size_t Log::remove_expired_producers(int64_t now_ms, int64_t expiration_ms) {
   if (retired_) return 0;
   std::vector<int64_t> stale;
   size_t removed = 0;
+  std::string forgotten;
   {
     std::lock_guard lock(mu_);
     if (closed_) return 0;
     removed = producers_.remove_expired(now_ms, expiration_ms);
+    if (removed > 0) forgotten = producers_.serialize_forgotten();
     // Keep the two newest snapshots: the newest may be torn by a crash before its fsync.
     while (snapshots_.size() > 2) {
       stale.push_back(*snapshots_.begin());
@@ -122,6 +124,11 @@ size_t Log::remove_expired_producers(int64_t now_ms, int64_t expiration_ms) {
     }
   }
   for (int64_t offset : stale) (void)env_.remove(dir_ + "/" + snapshot_file_name(offset));
+  // Kept across restarts, so that an expired producer coming back is told to reset.
+  if (removed > 0) {
+    if (auto ec = write_file_atomically(env_, dir_ + "/" + kForgottenProducersFile, forgotten))
+      spdlog::warn("log {}: writing {} failed: {}", dir_, kForgottenProducersFile, ec.message());
+  }
   return removed;
 }
 

@@ -79,13 +79,14 @@ ProducerStateManager::CheckResult ProducerStateManager::check(std::span<const Pr
         result.error = ErrorCode::kOutOfOrderSequenceNumber;
         return result;
       }
-      // A producer this log knows nothing of, starting past sequence 0: its
-      // earlier batches may be on their way, or were written only by a leader
-      // that lost them. Accepting it would let the client infer that those
-      // earlier batches were written (librdkafka's idempotence does). The
-      // client retries, or bumps its epoch when nothing earlier is in flight (KIP-360).
+      // A producer this log knows nothing of, starting past sequence 0. If it
+      // expired here, its earlier batches were acknowledged long ago: UNKNOWN_PRODUCER_ID
+      // lets the client reset its sequence. Otherwise they are unacknowledged (refused,
+      // or taken by a leader that lost them): OUT_OF_ORDER_SEQUENCE_NUMBER makes
+      // librdkafka drain, bump its epoch and resend them, where UNKNOWN_PRODUCER_ID
+      // is fatal to it and accepting would let it infer they were written.
       if (b.first_seq != 0 && entry.epoch == -1) {
-        result.error = ErrorCode::kUnknownProducerId;
+        result.error = forgot(b.producer_id) ? ErrorCode::kUnknownProducerId : ErrorCode::kOutOfOrderSequenceNumber;
         return result;
       }
     } else {
@@ -125,7 +126,25 @@ size_t ProducerStateManager::remove_expired(int64_t now_ms, int64_t expiration_m
   // Written as a comparison so client-chosen timestamps cannot overflow it.
   if (expiration_ms < 0 || now_ms < INT64_MIN + expiration_ms) return 0;
   const int64_t horizon = now_ms - expiration_ms;
-  return std::erase_if(producers_, [&](const auto& p) { return p.second.last_timestamp <= horizon; });
+  std::vector<std::pair<int64_t, int64_t>> expired;  // (last timestamp, id)
+  for (const auto& [id, entry] : producers_)
+    if (entry.last_timestamp <= horizon) expired.emplace_back(entry.last_timestamp, id);
+  // Remembered oldest first, so that the bound drops the longest idle.
+  std::sort(expired.begin(), expired.end());
+  for (const auto& [timestamp, id] : expired) {
+    producers_.erase(id);
+    remember_forgotten(id);
+  }
+  return expired.size();
+}
+
+void ProducerStateManager::remember_forgotten(int64_t producer_id) {
+  if (!forgotten_.insert(producer_id).second) return;
+  forgotten_order_.push_back(producer_id);
+  if (forgotten_order_.size() > kForgottenProducersToRemember) {
+    forgotten_.erase(forgotten_order_.front());
+    forgotten_order_.pop_front();
+  }
 }
 
 std::unordered_map<int64_t, int64_t> ProducerStateManager::last_offsets() const {
@@ -147,18 +166,41 @@ const ProducerEntry* ProducerStateManager::find(int64_t producer_id) const {
 
 namespace {
 constexpr int16_t kSnapshotVersion = 1;
-constexpr size_t kSnapshotHeader = 2 + 4 + 4;
+constexpr size_t kFileHeader = 2 + 4 + 4;  // version, crc, count: the snapshot's and the forgotten ids'
 constexpr size_t kSnapshotEntry = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
+constexpr int16_t kForgottenVersion = 1;
+
+// A file of `count` entries of `entry_size` bytes, header written but for the
+// CRC (seal_file); returns where the entries start.
+uint8_t* start_file(std::string& out, int16_t version, size_t count, size_t entry_size) {
+  out.assign(kFileHeader + count * entry_size, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  store_be16(p, version);
+  store_be32(p + 6, static_cast<int32_t>(count));
+  return p + kFileHeader;
+}
+
+void seal_file(std::string& out) {
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  store_be32(p + 2, static_cast<int32_t>(crc32c({p + 6, out.size() - 6})));
+}
+
+// The entries of a well-formed file (version, CRC and size checked), or nullptr.
+const uint8_t* checked_entries(std::string_view bytes, int16_t version, size_t entry_size, int32_t& count) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (bytes.size() < kFileHeader || load_be16(p) != version) return nullptr;
+  if (static_cast<uint32_t>(load_be32(p + 2)) != crc32c({p + 6, bytes.size() - 6})) return nullptr;
+  count = load_be32(p + 6);
+  if (count < 0 || bytes.size() != kFileHeader + static_cast<size_t>(count) * entry_size) return nullptr;
+  return p + kFileHeader;
+}
 }  // namespace
 
 std::string ProducerStateManager::serialize() const {
   size_t count = 0;
   for (const auto& [id, entry] : producers_) count += std::max<size_t>(entry.batches.size(), 1);
-  std::string out(kSnapshotHeader + count * kSnapshotEntry, '\0');
-  auto* p = reinterpret_cast<uint8_t*>(out.data());
-  store_be16(p, kSnapshotVersion);
-  store_be32(p + 6, static_cast<int32_t>(count));
-  uint8_t* e = p + kSnapshotHeader;
+  std::string out;
+  uint8_t* e = start_file(out, kSnapshotVersion, count, kSnapshotEntry);
   auto put = [&](int64_t id, const ProducerEntry& entry, const ProducerBatch* b) {
     store_be64(e, id);
     store_be16(e + 8, entry.epoch);
@@ -174,18 +216,15 @@ std::string ProducerStateManager::serialize() const {
     if (entry.batches.empty()) put(id, entry, nullptr);
     for (const auto& b : entry.batches) put(id, entry, &b);
   }
-  store_be32(p + 2, static_cast<int32_t>(crc32c({p + 6, out.size() - 6})));
+  seal_file(out);
   return out;
 }
 
 bool ProducerStateManager::parse(std::string_view bytes) {
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  if (bytes.size() < kSnapshotHeader || load_be16(p) != kSnapshotVersion) return false;
-  if (static_cast<uint32_t>(load_be32(p + 2)) != crc32c({p + 6, bytes.size() - 6})) return false;
-  const int32_t count = load_be32(p + 6);
-  if (count < 0 || bytes.size() != kSnapshotHeader + static_cast<size_t>(count) * kSnapshotEntry) return false;
+  int32_t count = 0;
+  const uint8_t* e = checked_entries(bytes, kSnapshotVersion, kSnapshotEntry, count);
+  if (!e) return false;
   std::unordered_map<int64_t, ProducerEntry> loaded;
-  const uint8_t* e = p + kSnapshotHeader;
   for (int32_t i = 0; i < count; ++i, e += kSnapshotEntry) {
     const int64_t id = load_be64(e);
     auto& entry = loaded[id];
@@ -202,6 +241,27 @@ bool ProducerStateManager::parse(std::string_view bytes) {
     entry.add(epoch, ProducerBatch{first_sequence(last_seq, delta), last_seq, last_offset - delta, last_offset, timestamp});
   }
   producers_ = std::move(loaded);
+  return true;
+}
+
+std::string ProducerStateManager::serialize_forgotten() const {
+  std::string out;
+  uint8_t* e = start_file(out, kForgottenVersion, forgotten_order_.size(), 8);
+  for (int64_t id : forgotten_order_) {
+    store_be64(e, id);
+    e += 8;
+  }
+  seal_file(out);
+  return out;
+}
+
+bool ProducerStateManager::parse_forgotten(std::string_view bytes) {
+  int32_t count = 0;
+  const uint8_t* e = checked_entries(bytes, kForgottenVersion, 8, count);
+  if (!e) return false;
+  forgotten_.clear();
+  forgotten_order_.clear();
+  for (int32_t i = 0; i < count; ++i) remember_forgotten(load_be64(e + size_t(i) * 8));
   return true;
 }
 

@@ -11,8 +11,17 @@
 //   - epoch higher (a bumped producer)  -> sequence must be 0, else OUT_OF_ORDER_SEQUENCE_NUMBER
 //   - same epoch                        -> sequence must be last + 1 (INT32_MAX wraps to 0),
 //                                          else OUT_OF_ORDER_SEQUENCE_NUMBER
-//   - unknown producer (never seen, or its state expired)  -> any sequence is accepted
-//     (KIP-360: UNKNOWN_PRODUCER_ID is no longer returned)
+//   - unknown producer at sequence 0                -> accepted, a new producer
+//   - unknown producer past sequence 0, whose state this log forgot (expired)
+//                                                   -> UNKNOWN_PRODUCER_ID: its earlier batches
+//                                                      were acknowledged long ago, and the client
+//                                                      resets its sequence (Kafka before 2.5)
+//   - unknown producer past sequence 0, never seen  -> OUT_OF_ORDER_SEQUENCE_NUMBER: its earlier
+//                                                      batches are unacknowledged (refused, or taken
+//                                                      by a leader that lost them), and the client
+//                                                      drains, bumps its epoch and resends them.
+//     Kafka 2.5+ accepts any sequence here (KIP-360); that lets librdkafka take the
+//     ack as proof its earlier batches were written, and loses them (tests/fault/README.md).
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -20,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/error_code.h"
@@ -28,6 +38,10 @@
 namespace runnel::storage {
 
 inline constexpr size_t kProducerBatchesToRetain = 5;
+// Expired producer ids remembered per log, newest kept; one forgotten beyond this
+// that comes back past sequence 0 gets OUT_OF_ORDER (fatal to librdkafka) instead
+// of UNKNOWN_PRODUCER_ID (a reset).
+inline constexpr size_t kForgottenProducersToRemember = 4096;
 
 struct ProducerBatch {
   int32_t first_seq = -1;
@@ -71,9 +85,16 @@ class ProducerStateManager {
   void replay(const BatchHeader& h);
 
   // Forgets producers whose last batch is older than expiration_ms (Kafka's
-  // producer.id.expiration.ms, measured on the batches' maxTimestamp).
+  // producer.id.expiration.ms, measured on the batches' maxTimestamp), and
+  // remembers that it did.
   size_t remove_expired(int64_t now_ms, int64_t expiration_ms);
+  // Drops the live state (recovery rebuilds it); expired ids stay remembered.
   void clear() { producers_.clear(); }
+  bool forgot(int64_t producer_id) const { return forgotten_.contains(producer_id); }
+  // The expired ids, oldest first: version i16 | crc u32 (CRC32C of what follows) |
+  // count i32 | ids i64. A log keeps them in their own file across restarts.
+  std::string serialize_forgotten() const;
+  bool parse_forgotten(std::string_view bytes);
 
   // Last offset of each producer's last batch: the cleaner keeps those batches.
   std::unordered_map<int64_t, int64_t> last_offsets() const;
@@ -87,8 +108,15 @@ class ProducerStateManager {
   bool parse(std::string_view bytes);
 
  private:
+  void remember_forgotten(int64_t producer_id);
+
   std::unordered_map<int64_t, ProducerEntry> producers_;
+  std::deque<int64_t> forgotten_order_;  // oldest first, at most kForgottenProducersToRemember
+  std::unordered_set<int64_t> forgotten_;
 };
+
+// A log's expired producer ids (ProducerStateManager::serialize_forgotten).
+inline constexpr const char* kForgottenProducersFile = "forgotten-producer-ids";
 
 // "%020lld.snapshot" <-> offset.
 std::string snapshot_file_name(int64_t offset);

@@ -1,7 +1,8 @@
 // Acceptance (issue 5, idempotence): a librdkafka producer with
 // enable.idempotence=true writes every record exactly once and in order, while
 // (a) a proxy cuts its connections mid-request and mid-response, and (b) the
-// broker is killed with SIGKILL and restarted under it.
+// broker is killed with SIGKILL and restarted under it; and (c) a producer left
+// idle until the broker expired its state goes on without an error.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -122,6 +123,39 @@ TEST(Idempotence, ExactlyOnceAcrossKill9AndRestart) {
   ASSERT_EQ(producer.flush(std::chrono::seconds(150)), RD_KAFKA_RESP_ERR_NO_ERROR);
   ExpectAllDelivered(producer, kRecords);
   ExpectExactlyOnceInOrder(broker.bootstrap(), "idem", kRecords);
+}
+
+TEST(Idempotence, AnIdleProducerWhoseStateExpiredGoesOnWithoutAnError) {
+  // The broker forgets the producer between the two halves. Its next batch is
+  // past sequence 0: the broker must tell it to reset (UNKNOWN_PRODUCER_ID),
+  // which librdkafka does safely with nothing in flight; OUT_OF_ORDER_SEQUENCE_NUMBER
+  // would be fatal to it ("sequence desynchronization").
+  BrokerProcess broker({"producer.id.expiration.ms=1000", "producer.id.expiration.check.interval.ms=100"});
+  ASSERT_TRUE(broker.start());
+  {
+    AdminClient admin(broker.bootstrap());
+    ASSERT_EQ(admin.create_topic("idem", 1).err, RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  constexpr std::uint64_t kHalf = 300;
+  Producer producer(broker.bootstrap(), IdempotentConfig());
+  ASSERT_TRUE(producer.ok()) << producer.error();
+  for (std::uint64_t id = 0; id < 2 * kHalf; ++id) {
+    if (id == kHalf) {
+      ASSERT_EQ(producer.flush(std::chrono::seconds(30)), RD_KAFKA_RESP_ERR_NO_ERROR);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (broker.stderr_tail(400).find("expired the state of 1 idle producer") == std::string::npos &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      ASSERT_NE(broker.stderr_tail(400).find("expired the state of 1 idle producer"), std::string::npos)
+          << broker.stderr_tail();
+    }
+    ASSERT_EQ(producer.produce("idem", 0, Numbered(id), id), RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  ASSERT_EQ(producer.flush(std::chrono::seconds(30)), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ExpectAllDelivered(producer, 2 * kHalf);
+  ExpectExactlyOnceInOrder(broker.bootstrap(), "idem", 2 * kHalf);
+  EXPECT_EQ(broker.stop(), 0) << broker.stderr_tail();
 }
 
 }  // namespace runnel::it

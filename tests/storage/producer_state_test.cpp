@@ -88,12 +88,12 @@ TEST(ProducerState, NewEpochMustStartAtZero) {
 }
 
 TEST(ProducerState, AnUnknownProducerStartsAtSequenceZero) {
-  // A producer this log never saw (or forgot) that sends sequence 1234: its
-  // earlier batches are in flight or were lost with a leader that never
-  // replicated them. Accepting would let the client infer they were written;
-  // UNKNOWN_PRODUCER_ID makes it retry them first, or bump its epoch (KIP-360).
+  // A producer this log never saw that sends sequence 1234: its earlier batches
+  // are unacknowledged (refused, or taken by a leader that lost them). Accepting
+  // would let the client infer they were written; OUT_OF_ORDER_SEQUENCE_NUMBER
+  // makes librdkafka drain them, bump its epoch and send them again.
   ProducerStateManager m;
-  EXPECT_EQ(append(m, info(9, 4, 1234)), ErrorCode::kUnknownProducerId);
+  EXPECT_EQ(append(m, info(9, 4, 1234)), ErrorCode::kOutOfOrderSequenceNumber);
   EXPECT_EQ(m.find(9), nullptr);
   EXPECT_EQ(append(m, info(9, 4, 0)), ErrorCode::kNone);
   EXPECT_EQ(append(m, info(9, 4, 2)), ErrorCode::kOutOfOrderSequenceNumber);
@@ -143,9 +143,35 @@ TEST(ProducerState, ExpirationForgetsIdleProducers) {
   EXPECT_EQ(m.remove_expired(6000, 2000), 1u);
   EXPECT_EQ(m.find(1), nullptr);
   ASSERT_NE(m.find(2), nullptr);
-  // Back as an unknown producer: it resets (KIP-360) and starts again at 0.
+  // Back past sequence 0: its earlier batches were acknowledged before it
+  // expired, so it is told to reset (UNKNOWN_PRODUCER_ID) and starts again at 0.
+  EXPECT_TRUE(m.forgot(1));
+  EXPECT_FALSE(m.forgot(2));
   EXPECT_EQ(append(m, info(1, 0, 77)), ErrorCode::kUnknownProducerId);
   EXPECT_EQ(append(m, info(1, 1, 0)), ErrorCode::kNone);
+  // Clearing the live state (recovery) keeps what expired.
+  m.clear();
+  EXPECT_TRUE(m.forgot(1));
+}
+
+TEST(ProducerState, ForgottenIdsAreBoundedAndSurviveSerialization) {
+  ProducerStateManager m;
+  const int64_t total = static_cast<int64_t>(kForgottenProducersToRemember) + 10;
+  for (int64_t id = 0; id < total; ++id) ASSERT_EQ(append(m, info(id, 0, 0, 1, 1000 + id)), ErrorCode::kNone);
+  EXPECT_EQ(m.remove_expired(1'000'000, 1000), static_cast<size_t>(total));
+  // The oldest ten expired ids are no longer remembered: past sequence 0 they
+  // look like a producer whose earlier batches are unacknowledged.
+  EXPECT_EQ(append(m, info(0, 0, 5)), ErrorCode::kOutOfOrderSequenceNumber);
+  EXPECT_EQ(append(m, info(total - 1, 0, 5)), ErrorCode::kUnknownProducerId);
+  ProducerStateManager loaded;
+  ASSERT_TRUE(loaded.parse_forgotten(m.serialize_forgotten()));
+  EXPECT_FALSE(loaded.forgot(9));
+  EXPECT_TRUE(loaded.forgot(10));
+  EXPECT_TRUE(loaded.forgot(total - 1));
+  std::string corrupt = m.serialize_forgotten();
+  corrupt[12] ^= 1;
+  EXPECT_FALSE(loaded.parse_forgotten(corrupt));
+  EXPECT_FALSE(loaded.parse_forgotten(corrupt.substr(0, 5)));
 }
 
 TEST(ProducerState, SnapshotRoundTripKeepsFiveBatches) {
@@ -237,4 +263,30 @@ TEST(ProducerStateLog, DeduplicationSurvivesCleanAndUncleanRestarts) {
   auto log = open_log(dir, config, true);
   EXPECT_TRUE(produce(*log, 5, 0, 20).duplicate);
   EXPECT_EQ(produce(*log, 5, 0, 22).base_offset, 22);
+}
+
+TEST(ProducerStateLog, AnExpiredProducerIsToldToResetAfterARestart) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/t-0";
+  LogConfig config;
+  config.segment_bytes = 300;  // rolls write snapshots, so recovery does not replay producer 5's batch
+  {
+    auto log = open_log(dir, config);
+    ASSERT_EQ(produce(*log, 5, 0, 0).error, ErrorCode::kNone);  // batch timestamps are far in the past
+    EXPECT_EQ(log->remove_expired_producers(1'000'000'000'000, 1000), 1u);
+    EXPECT_EQ(produce(*log, 5, 0, 2).error, ErrorCode::kUnknownProducerId);
+    EXPECT_EQ(produce(*log, 6, 0, 2).error, ErrorCode::kOutOfOrderSequenceNumber);  // never seen
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(produce(*log, 7, 0, i * 2).error, ErrorCode::kNone);
+    ASSERT_GT(log->segment_count(), 2u);
+    log->flush();
+  }
+  // After a kill -9 (no close) and after a clean one, the expiry is remembered.
+  for (bool clean : {false, true}) {
+    auto log = open_log(dir, config, clean);
+    EXPECT_FALSE(log->producer_entry(5).has_value()) << "clean " << clean;  // not replayed
+    EXPECT_TRUE(log->producer_entry(7).has_value()) << "clean " << clean;
+    EXPECT_EQ(produce(*log, 5, 0, 2).error, ErrorCode::kUnknownProducerId) << "clean " << clean;
+    EXPECT_EQ(produce(*log, 6, 0, 2).error, ErrorCode::kOutOfOrderSequenceNumber) << "clean " << clean;
+    log->close();
+  }
 }
