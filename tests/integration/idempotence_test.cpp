@@ -10,6 +10,7 @@
 
 #include "admin_client.h"
 #include "broker_process.h"
+#include "group_consumer.h"
 #include "rdkafka_consumer.h"
 #include "rdkafka_producer.h"
 #include "tcp_proxy.h"
@@ -142,12 +143,9 @@ TEST(Idempotence, AnIdleProducerWhoseStateExpiredGoesOnWithoutAnError) {
   for (std::uint64_t id = 0; id < 2 * kHalf; ++id) {
     if (id == kHalf) {
       ASSERT_EQ(producer.flush(std::chrono::seconds(30)), RD_KAFKA_RESP_ERR_NO_ERROR);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-      while (broker.stderr_tail(400).find("expired the state of 1 idle producer") == std::string::npos &&
-             std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      ASSERT_NE(broker.stderr_tail(400).find("expired the state of 1 idle producer"), std::string::npos)
+      ASSERT_TRUE(WaitUntil(
+          [&] { return broker.stderr_tail(400).find("expired the state of 1 idle producer") != std::string::npos; },
+          std::chrono::seconds(20), std::chrono::milliseconds(50)))
           << broker.stderr_tail();
     }
     ASSERT_EQ(producer.produce("idem", 0, Numbered(id), id), RD_KAFKA_RESP_ERR_NO_ERROR);
